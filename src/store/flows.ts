@@ -1,0 +1,152 @@
+import type { FlowRecord, FlowSink } from '../proxy/index.js';
+import type { Migration, SqliteDatabase } from './database.js';
+
+export const flowsMigrations: Migration[] = [
+  {
+    name: '002-flows',
+    sql: `CREATE TABLE flows (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      id TEXT NOT NULL UNIQUE,
+      session_id TEXT NOT NULL,
+      started_at INTEGER NOT NULL,
+      method TEXT NOT NULL,
+      host TEXT NOT NULL,
+      status INTEGER,
+      decision TEXT NOT NULL,
+      meta TEXT NOT NULL,
+      request_body BLOB,
+      response_body BLOB
+    );
+    CREATE INDEX flows_session ON flows (session_id, seq);
+    CREATE INDEX flows_host ON flows (host);`,
+  },
+];
+
+export interface FlowQuery {
+  sessionId?: string;
+  host?: string;
+  status?: number;
+  method?: string;
+  decision?: 'allow' | 'deny';
+  /** Return flows with seq greater than this (paging). */
+  after?: number;
+  limit?: number;
+  /** Bodies are loaded only when asked for. */
+  withBodies?: boolean;
+}
+
+export interface StoredFlow extends FlowRecord {
+  seq: number;
+}
+
+export interface FlowRepository extends FlowSink {
+  /** Writes everything queued so far. Called on a timer and on close. */
+  flush(): void;
+  query(query?: FlowQuery): StoredFlow[];
+  get(id: string): StoredFlow | undefined;
+  count(sessionId: string): number;
+  /** Stops the timer and flushes. */
+  close(): void;
+}
+
+interface FlowDatabaseRow {
+  seq: number;
+  meta: string;
+  request_body: Buffer | null;
+  response_body: Buffer | null;
+}
+
+const emptyBody = Buffer.alloc(0);
+
+function fromRow(row: FlowDatabaseRow): StoredFlow {
+  const flow = JSON.parse(row.meta) as StoredFlow;
+  flow.seq = row.seq;
+  flow.request.body.data = row.request_body ?? emptyBody;
+  if (flow.response) flow.response.body.data = row.response_body ?? emptyBody;
+  return flow;
+}
+
+/** The record without its body bytes, which live in their own columns. */
+function metaOf(flow: FlowRecord): string {
+  return JSON.stringify(flow, (key, value: unknown) => (key === 'data' ? undefined : value));
+}
+
+/**
+ * Flows arrive on the proxy's hot path: `record` only queues; a timer writes the queue in one
+ * transaction, so recording costs the proxy a push and SQLite one commit per batch.
+ */
+export function createFlowRepository(
+  database: SqliteDatabase,
+  options: { flushIntervalMs?: number; maxBatch?: number; onRecorded?: (flow: FlowRecord) => void } = {},
+): FlowRepository {
+  const insert = database.prepare(
+    `INSERT OR IGNORE INTO flows (id, session_id, started_at, method, host, status, decision, meta, request_body, response_body)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const writeBatch = database.transaction((flows: FlowRecord[]) => {
+    for (const flow of flows) {
+      insert.run(
+        flow.id,
+        flow.sessionId,
+        flow.startedAt,
+        flow.method,
+        flow.host,
+        flow.response?.status ?? null,
+        flow.policy.decision,
+        metaOf(flow),
+        flow.request.body.data.length > 0 ? flow.request.body.data : null,
+        flow.response && flow.response.body.data.length > 0 ? flow.response.body.data : null,
+      );
+    }
+  });
+  let queue: FlowRecord[] = [];
+  const maxBatch = options.maxBatch ?? 500;
+  const flush = () => {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    writeBatch(batch);
+  };
+  const timer = setInterval(flush, options.flushIntervalMs ?? 50);
+  timer.unref();
+
+  return {
+    record(flow) {
+      queue.push(flow);
+      if (queue.length >= maxBatch) flush();
+      options.onRecorded?.(flow);
+    },
+    flush,
+    query(query = {}) {
+      flush();
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (query.sessionId !== undefined) (where.push('session_id = ?'), values.push(query.sessionId));
+      if (query.host !== undefined) (where.push('host = ?'), values.push(query.host));
+      if (query.status !== undefined) (where.push('status = ?'), values.push(query.status));
+      if (query.method !== undefined) (where.push('method = ?'), values.push(query.method.toUpperCase()));
+      if (query.decision !== undefined) (where.push('decision = ?'), values.push(query.decision));
+      if (query.after !== undefined) (where.push('seq > ?'), values.push(query.after));
+      const columns = query.withBodies ? 'seq, meta, request_body, response_body' : 'seq, meta';
+      const sql = `SELECT ${columns} FROM flows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
+      values.push(Math.min(Math.max(query.limit ?? 1000, 1), 100_000));
+      return (database.prepare(sql).all(...values) as FlowDatabaseRow[]).map(fromRow);
+    },
+    get(id) {
+      flush();
+      const row = database
+        .prepare('SELECT seq, meta, request_body, response_body FROM flows WHERE id = ?')
+        .get(id) as FlowDatabaseRow | undefined;
+      return row ? fromRow(row) : undefined;
+    },
+    count(sessionId) {
+      flush();
+      return (database.prepare('SELECT count(*) AS n FROM flows WHERE session_id = ?').get(sessionId) as { n: number })
+        .n;
+    },
+    close() {
+      clearInterval(timer);
+      flush();
+    },
+  };
+}

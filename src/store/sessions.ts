@@ -1,0 +1,116 @@
+import type { Migration, SqliteDatabase } from './database.js';
+
+export type SessionState = 'starting' | 'running' | 'ended' | 'failed';
+
+export interface SessionRow {
+  id: string;
+  createdAt: number;
+  endedAt: number | null;
+  state: SessionState;
+  kind: string;
+  command: string[];
+  workspace: string;
+  driver: string;
+  exitCode: number | null;
+  /** Free-form facts about the session (rules in force, limits, error text). */
+  details: Record<string, unknown>;
+}
+
+export const sessionsMigrations: Migration[] = [
+  {
+    name: '001-sessions',
+    sql: `CREATE TABLE sessions (
+      id TEXT PRIMARY KEY,
+      created_at INTEGER NOT NULL,
+      ended_at INTEGER,
+      state TEXT NOT NULL,
+      kind TEXT NOT NULL,
+      command TEXT NOT NULL,
+      workspace TEXT NOT NULL,
+      driver TEXT NOT NULL,
+      exit_code INTEGER,
+      details TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX sessions_created ON sessions (created_at);`,
+  },
+];
+
+interface SessionRecord {
+  id: string;
+  created_at: number;
+  ended_at: number | null;
+  state: SessionState;
+  kind: string;
+  command: string;
+  workspace: string;
+  driver: string;
+  exit_code: number | null;
+  details: string;
+}
+
+function fromRecord(record: SessionRecord): SessionRow {
+  return {
+    id: record.id,
+    createdAt: record.created_at,
+    endedAt: record.ended_at,
+    state: record.state,
+    kind: record.kind,
+    command: JSON.parse(record.command) as string[],
+    workspace: record.workspace,
+    driver: record.driver,
+    exitCode: record.exit_code,
+    details: JSON.parse(record.details) as Record<string, unknown>,
+  };
+}
+
+export interface SessionRepository {
+  create(session: Omit<SessionRow, 'endedAt' | 'exitCode' | 'state'> & { state?: SessionState }): SessionRow;
+  get(id: string): SessionRow | undefined;
+  list(options?: { limit?: number }): SessionRow[];
+  update(id: string, changes: Partial<Pick<SessionRow, 'state' | 'endedAt' | 'exitCode' | 'details'>>): void;
+  /** Marks every session still starting/running as ended (used at start-up after a crash). */
+  endAllRunning(now: number): number;
+}
+
+export function createSessionRepository(database: SqliteDatabase): SessionRepository {
+  const insert = database.prepare(
+    `INSERT INTO sessions (id, created_at, state, kind, command, workspace, driver, details)
+     VALUES (@id, @createdAt, @state, @kind, @command, @workspace, @driver, @details)`,
+  );
+  const selectOne = database.prepare('SELECT * FROM sessions WHERE id = ?');
+  const selectMany = database.prepare('SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?');
+  return {
+    create(session) {
+      const row: SessionRow = { ...session, state: session.state ?? 'starting', endedAt: null, exitCode: null };
+      insert.run({
+        ...row,
+        command: JSON.stringify(row.command),
+        details: JSON.stringify(row.details),
+      });
+      return row;
+    },
+    get(id) {
+      const record = selectOne.get(id) as SessionRecord | undefined;
+      return record ? fromRecord(record) : undefined;
+    },
+    list(options = {}) {
+      return (selectMany.all(options.limit ?? 100) as SessionRecord[]).map(fromRecord);
+    },
+    update(id, changes) {
+      const columns: string[] = [];
+      const values: Record<string, unknown> = { id };
+      if (changes.state !== undefined) (columns.push('state = @state'), (values.state = changes.state));
+      if (changes.endedAt !== undefined) (columns.push('ended_at = @endedAt'), (values.endedAt = changes.endedAt));
+      if (changes.exitCode !== undefined) (columns.push('exit_code = @exitCode'), (values.exitCode = changes.exitCode));
+      if (changes.details !== undefined)
+        (columns.push('details = @details'), (values.details = JSON.stringify(changes.details)));
+      if (columns.length === 0) return;
+      database.prepare(`UPDATE sessions SET ${columns.join(', ')} WHERE id = @id`).run(values);
+    },
+    endAllRunning(now) {
+      return database
+        .prepare(`UPDATE sessions SET state = 'ended', ended_at = ? WHERE state IN ('starting', 'running')`)
+        .run(now).changes;
+    },
+  };
+}
