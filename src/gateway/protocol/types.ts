@@ -1,0 +1,250 @@
+/**
+ * The neutral model of the gateway: every protocol adapter translates its wire format to and from these
+ * types, so that N protocols need 2N small functions instead of N² translators.
+ *
+ * Conventions:
+ * - Tool-call arguments are kept as JSON *text* (`inputJson`), because OpenAI streams and stores them as
+ *   text that may be partial or even invalid; Anthropic's objects are stringified on the way in.
+ * - Tool results live in `user` messages (Anthropic's model); the OpenAI adapters split them into
+ *   `tool` messages / `function_call_output` items on the way out.
+ * - Stream parts follow vercel/ai's `<noun>-<verb>` naming; errors are parts, not exceptions.
+ */
+
+export type ApiProtocol = 'anthropic-messages' | 'openai-chat' | 'openai-responses';
+
+/** Anthropic prompt-caching marker; carried through only to Anthropic upstreams. */
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: string;
+}
+
+export interface TextPart {
+  type: 'text';
+  text: string;
+  cacheControl?: CacheControl;
+}
+
+export type ImageSource = { kind: 'base64'; mediaType: string; data: string } | { kind: 'url'; url: string };
+
+export interface ImagePart {
+  type: 'image';
+  source: ImageSource;
+  /** OpenAI's `detail` hint (`low`, `high`, `auto`). */
+  detail?: string;
+  cacheControl?: CacheControl;
+}
+
+export interface ToolCallPart {
+  type: 'tool-call';
+  id: string;
+  name: string;
+  /** The arguments as JSON text, exactly as received (may be `""` for no arguments). */
+  inputJson: string;
+  cacheControl?: CacheControl;
+}
+
+export interface ToolResultPart {
+  type: 'tool-result';
+  toolCallId: string;
+  /** Text and images; a plain string result becomes one text part. */
+  content: Array<TextPart | ImagePart>;
+  isError?: boolean;
+  cacheControl?: CacheControl;
+}
+
+export interface ReasoningPart {
+  type: 'reasoning';
+  text: string;
+  /** Anthropic's thinking signature; required to send thinking back to Anthropic. */
+  signature?: string;
+  /** Anthropic `redacted_thinking.data` or OpenAI `encrypted_content`: opaque, passed back as is. */
+  redactedData?: string;
+}
+
+export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart;
+
+export interface ModelMessage {
+  role: 'user' | 'assistant';
+  content: ContentPart[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  inputSchema: Record<string, unknown>;
+  cacheControl?: CacheControl;
+}
+
+/** `required` is Anthropic's `any`; `tool` forces one named tool. */
+export type ToolChoice =
+  { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
+
+export interface ReasoningOptions {
+  /** Anthropic `thinking.budget_tokens`. */
+  budgetTokens?: number;
+  /** OpenAI `reasoning_effort` / `reasoning.effort`. */
+  effort?: 'minimal' | 'low' | 'medium' | 'high';
+}
+
+export interface ModelRequest {
+  /** The model name as the caller wrote it (the router maps it to an upstream model). */
+  model: string;
+  /** System / developer instructions, in order. Empty array means none. */
+  system: TextPart[];
+  messages: ModelMessage[];
+  /** Empty array means no tools. */
+  tools: ToolDefinition[];
+  toolChoice?: ToolChoice;
+  /** `false` forbids parallel tool calls; undefined leaves the provider default. */
+  parallelToolCalls?: boolean;
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  stopSequences?: string[];
+  /** Present when the caller asked for extended thinking / reasoning. */
+  reasoning?: ReasoningOptions;
+  stream: boolean;
+  /** OpenAI chat `stream_options.include_usage`: the caller wants a trailing usage chunk. */
+  streamIncludeUsage?: boolean;
+  metadata?: { userId?: string };
+}
+
+export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+  reasoningTokens?: number;
+}
+
+export interface ModelResponse {
+  id: string;
+  /** The upstream's model name as it reported it (the encoder echoes the caller's name instead). */
+  model: string;
+  /** Assistant content: text, reasoning and tool-call parts. */
+  content: ContentPart[];
+  finishReason: FinishReason;
+  /** The stop sequence that ended generation, when the upstream says so. */
+  stopSequence?: string;
+  usage: Usage;
+}
+
+/**
+ * One event of a neutral stream. Every `*-start` is followed by zero or more `*-delta` with the same id and
+ * exactly one `*-end`; a stream ends with exactly one `finish` or one `error`.
+ */
+export type StreamPart =
+  | { type: 'stream-start'; id: string; model: string; usage?: Partial<Usage> }
+  | { type: 'text-start'; id: string }
+  | { type: 'text-delta'; id: string; delta: string }
+  | { type: 'text-end'; id: string }
+  | { type: 'reasoning-start'; id: string; redactedData?: string }
+  | { type: 'reasoning-delta'; id: string; delta: string }
+  | { type: 'reasoning-end'; id: string; signature?: string }
+  | { type: 'tool-input-start'; id: string; name: string }
+  | { type: 'tool-input-delta'; id: string; delta: string }
+  | { type: 'tool-input-end'; id: string }
+  | { type: 'usage'; usage: Partial<Usage> }
+  | { type: 'finish'; finishReason: FinishReason; usage: Usage; stopSequence?: string }
+  | { type: 'error'; status?: number; message: string; kind?: GatewayErrorKind };
+
+export type GatewayErrorKind =
+  | 'invalid-request'
+  | 'authentication'
+  | 'permission'
+  | 'not-found'
+  | 'request-too-large'
+  | 'rate-limit'
+  | 'timeout'
+  | 'overloaded'
+  | 'upstream'
+  | 'internal';
+
+export interface GatewayErrorInfo {
+  status: number;
+  message: string;
+  /** Derived from `status` when absent. */
+  kind?: GatewayErrorKind;
+  /** The offending request field, when known (OpenAI's `param`). */
+  param?: string;
+}
+
+/** One Server-Sent Event as parsed from the wire. */
+export interface SseEvent {
+  event?: string;
+  data: string;
+  id?: string;
+}
+
+export interface SseParser {
+  /** Feed raw bytes (or text); returns the events completed by this chunk. */
+  push(chunk: Uint8Array | string): SseEvent[];
+  /** Flush at end of input; returns a last event left without its blank line, if any. */
+  end(): SseEvent[];
+}
+
+export interface EncodeContext {
+  /** The request as the caller sent it (parsed); the encoder echoes its model name and options. */
+  request: ModelRequest;
+  /** Fixed ids and clock for reproducible output (tests); generated when absent. */
+  responseId?: string;
+  createdAt?: number;
+}
+
+export interface StreamEncoder {
+  /** SSE text for one part ("" when the part produces nothing in this protocol). */
+  encode(part: StreamPart): string;
+  /** SSE text to close the stream; closes open blocks and reports an error if no `finish` came. */
+  end(): string;
+}
+
+/** Reversible mapping between the caller's tool names and names the upstream accepts (64 chars). */
+export interface ToolNameMap {
+  toUpstream(name: string): string;
+  fromUpstream(name: string): string;
+}
+
+export interface UpstreamRequest {
+  /** Path relative to the provider's base URL, e.g. `/v1/messages` or `/chat/completions`. */
+  path: string;
+  body: unknown;
+  /** Pass to the decoder so shortened tool names come back as the caller wrote them. */
+  toolNames: ToolNameMap;
+}
+
+export interface DecodeContext {
+  toolNames?: ToolNameMap;
+}
+
+export interface StreamDecoder {
+  decode(event: SseEvent): StreamPart[];
+  /** At end of input: `finish` if the upstream finished, else an `error` part (stream ended early). */
+  end(): StreamPart[];
+}
+
+export interface ProtocolAdapter {
+  protocol: ApiProtocol;
+  // Downstream side: what a client sent us / what we answer.
+  /** Throws GatewayError (status 400) on invalid input. */
+  parseRequest(body: unknown): ModelRequest;
+  encodeResponse(response: ModelResponse, context: EncodeContext): unknown;
+  createStreamEncoder(context: EncodeContext): StreamEncoder;
+  encodeError(error: GatewayErrorInfo): { status: number; body: unknown };
+  // Upstream side: what we send a provider of this protocol / what it answers.
+  buildUpstreamRequest(request: ModelRequest, upstreamModel: string): UpstreamRequest;
+  /** Throws GatewayError (status 502) when the body is not a response of this protocol. */
+  decodeUpstreamResponse(body: unknown, context?: DecodeContext): ModelResponse;
+  createStreamDecoder(context?: DecodeContext): StreamDecoder;
+  /** Reads an upstream error body of this protocol into neutral form (message falls back to the status). */
+  decodeUpstreamError(status: number, body: unknown): GatewayErrorInfo;
+}
+
+/**
+ * Per model entry: rewrite Claude identity lines to name the real model (`default`), leave them (`off`),
+ * or replace them with custom text. The router never applies it for Anthropic upstreams.
+ */
+export type IdentitySetting = { mode: 'default' } | { mode: 'off' } | { mode: 'custom'; text: string };
