@@ -57,8 +57,11 @@ export interface ReasoningPart {
   text: string;
   /** Anthropic's thinking signature; required to send thinking back to Anthropic. */
   signature?: string;
-  /** Anthropic `redacted_thinking.data` or OpenAI `encrypted_content`: opaque, passed back as is. */
+  /** Anthropic `redacted_thinking.data`: opaque, passed back to Anthropic as is. */
   redactedData?: string;
+  /** OpenAI Responses `encrypted_content` and the reasoning item's id: passed back to OpenAI as is. */
+  encryptedContent?: string;
+  itemId?: string;
 }
 
 export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart;
@@ -74,6 +77,11 @@ export interface ToolDefinition {
   /** JSON Schema of the arguments object. */
   inputSchema: Record<string, unknown>;
   cacheControl?: CacheControl;
+  /**
+   * A provider's own tool (Anthropic `web_search_20250305`, OpenAI `web_search`, ...), kept verbatim: sent
+   * only to upstreams of the same protocol and dropped for others, which could not run it anyway.
+   */
+  providerDefined?: { protocol: ApiProtocol; definition: Record<string, unknown> };
 }
 
 /** `required` is Anthropic's `any`; `tool` forces one named tool. */
@@ -113,6 +121,10 @@ export interface ModelRequest {
 
 export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';
 
+/**
+ * OpenAI's accounting: `inputTokens` counts every input token, cached ones included (Anthropic's
+ * `input_tokens` + cache reads + cache writes); `outputTokens` includes reasoning tokens.
+ */
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
@@ -144,7 +156,7 @@ export type StreamPart =
   | { type: 'text-end'; id: string }
   | { type: 'reasoning-start'; id: string; redactedData?: string }
   | { type: 'reasoning-delta'; id: string; delta: string }
-  | { type: 'reasoning-end'; id: string; signature?: string }
+  | { type: 'reasoning-end'; id: string; signature?: string; encryptedContent?: string; itemId?: string }
   | { type: 'tool-input-start'; id: string; name: string }
   | { type: 'tool-input-delta'; id: string; delta: string }
   | { type: 'tool-input-end'; id: string }
