@@ -1,0 +1,1 @@
+export type { UsageRecord, UsageSink } from './usage.js';
