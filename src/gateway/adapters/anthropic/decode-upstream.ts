@@ -1,0 +1,40 @@
+import { badUpstreamBody } from '../../protocol/errors.js';
+import { isRecord } from '../../protocol/read.js';
+import { identityToolNames } from '../../protocol/tool-names.js';
+import type { ContentPart, DecodeContext, ModelResponse } from '../../protocol/types.js';
+import { mergeUsage, emptyUsage } from '../shared/finish.js';
+import { partsFromAnthropicContent } from './content.js';
+import { finishReasonFromAnthropic } from './map-stop-reason.js';
+import { usageFromAnthropic } from './usage.js';
+
+/** A non-streaming `/v1/messages` answer from an Anthropic upstream → neutral result. */
+export function decodeAnthropicResponse(body: unknown, context: DecodeContext = {}): ModelResponse {
+  if (!isRecord(body) || !Array.isArray(body.content))
+    throw badUpstreamBody('expected an Anthropic message with content');
+  const toolNames = context.toolNames ?? identityToolNames;
+  let content: ContentPart[];
+  try {
+    // Server-tool blocks (web search results) have no neutral form; keep what can be read.
+    content = body.content
+      .filter(
+        (block) =>
+          isRecord(block) &&
+          ['text', 'tool_use', 'thinking', 'redacted_thinking'].includes(String(block.type)),
+      )
+      .flatMap((block, index) => partsFromAnthropicContent([block], `content[${index}]`));
+  } catch (error) {
+    throw badUpstreamBody(error instanceof Error ? error.message : String(error));
+  }
+  content = content.map((part) =>
+    part.type === 'tool-call' ? { ...part, name: toolNames.fromUpstream(part.name) } : part,
+  );
+  const response: ModelResponse = {
+    id: typeof body.id === 'string' ? body.id : '',
+    model: typeof body.model === 'string' ? body.model : '',
+    content,
+    finishReason: finishReasonFromAnthropic(body.stop_reason),
+    usage: mergeUsage(emptyUsage(), usageFromAnthropic(body.usage)),
+  };
+  if (typeof body.stop_sequence === 'string') response.stopSequence = body.stop_sequence;
+  return response;
+}

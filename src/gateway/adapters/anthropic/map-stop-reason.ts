@@ -1,0 +1,109 @@
+import type { FinishReason, GatewayErrorKind } from '../../protocol/types.js';
+
+export function finishReasonFromAnthropic(stopReason: unknown): FinishReason {
+  switch (stopReason) {
+    case 'end_turn':
+    case 'stop_sequence':
+      return 'stop';
+    case 'max_tokens':
+    case 'model_context_window_exceeded':
+      return 'length';
+    case 'tool_use':
+      return 'tool-calls';
+    case 'refusal':
+      return 'content-filter';
+    default:
+      return 'other';
+  }
+}
+
+export function anthropicStopReason(reason: FinishReason, stopSequence: string | undefined): string {
+  switch (reason) {
+    case 'stop':
+      return stopSequence === undefined ? 'end_turn' : 'stop_sequence';
+    case 'length':
+      return 'max_tokens';
+    case 'tool-calls':
+      return 'tool_use';
+    case 'content-filter':
+      return 'refusal';
+    case 'error':
+    case 'other':
+      return 'end_turn';
+  }
+}
+
+export function anthropicErrorType(kind: GatewayErrorKind): string {
+  switch (kind) {
+    case 'invalid-request':
+      return 'invalid_request_error';
+    case 'authentication':
+      return 'authentication_error';
+    case 'permission':
+      return 'permission_error';
+    case 'not-found':
+      return 'not_found_error';
+    case 'request-too-large':
+      return 'request_too_large';
+    case 'rate-limit':
+      return 'rate_limit_error';
+    case 'timeout':
+      return 'timeout_error';
+    case 'overloaded':
+      return 'overloaded_error';
+    case 'upstream':
+    case 'internal':
+      return 'api_error';
+  }
+}
+
+export function kindFromAnthropicErrorType(type: unknown): GatewayErrorKind | undefined {
+  switch (type) {
+    case 'invalid_request_error':
+      return 'invalid-request';
+    case 'authentication_error':
+      return 'authentication';
+    case 'permission_error':
+    case 'billing_error':
+      return 'permission';
+    case 'not_found_error':
+      return 'not-found';
+    case 'request_too_large':
+      return 'request-too-large';
+    case 'rate_limit_error':
+      return 'rate-limit';
+    case 'timeout_error':
+      return 'timeout';
+    case 'overloaded_error':
+      return 'overloaded';
+    case 'api_error':
+      return 'upstream';
+    default:
+      return undefined;
+  }
+}
+
+export function statusForKind(kind: GatewayErrorKind): number {
+  switch (kind) {
+    case 'invalid-request':
+      return 400;
+    case 'authentication':
+      return 401;
+    case 'permission':
+      return 403;
+    case 'not-found':
+      return 404;
+    case 'request-too-large':
+      return 413;
+    case 'rate-limit':
+      return 429;
+    case 'timeout':
+      return 504;
+    case 'overloaded':
+      return 529;
+    case 'upstream':
+      return 502;
+    case 'internal':
+      return 500;
+  }
+}

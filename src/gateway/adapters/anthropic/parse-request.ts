@@ -1,0 +1,133 @@
+import { invalidRequest } from '../../protocol/errors.js';
+import {
+  expectArray,
+  expectRecord,
+  expectString,
+  isRecord,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  optionalStringList,
+} from '../../protocol/read.js';
+import type {
+  ModelMessage,
+  ModelRequest,
+  TextPart,
+  ToolChoice,
+  ToolDefinition,
+} from '../../protocol/types.js';
+import { partsFromAnthropicContent, readCacheControl } from './content.js';
+
+/** A `POST /v1/messages` (or `count_tokens`) body → neutral request. `max_tokens` may be absent. */
+export function parseAnthropicRequest(body: unknown): ModelRequest {
+  const record = expectRecord(body, 'body');
+  const request: ModelRequest = {
+    model: expectString(record.model, 'model'),
+    system: parseSystem(record.system),
+    messages: expectArray(record.messages, 'messages').map(parseMessage),
+    tools:
+      record.tools === undefined || record.tools === null
+        ? []
+        : expectArray(record.tools, 'tools').map(parseTool),
+    stream: optionalBoolean(record.stream, 'stream') ?? false,
+  };
+  const maxTokens = optionalNumber(record.max_tokens, 'max_tokens');
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  const temperature = optionalNumber(record.temperature, 'temperature');
+  if (temperature !== undefined) request.temperature = temperature;
+  const topP = optionalNumber(record.top_p, 'top_p');
+  if (topP !== undefined) request.topP = topP;
+  const topK = optionalNumber(record.top_k, 'top_k');
+  if (topK !== undefined) request.topK = topK;
+  const stopSequences = optionalStringList(record.stop_sequences, 'stop_sequences');
+  if (stopSequences !== undefined && stopSequences.length > 0) request.stopSequences = stopSequences;
+  parseToolChoice(record.tool_choice, request);
+  parseThinking(record.thinking, request);
+  if (isRecord(record.metadata)) {
+    const userId = optionalString(record.metadata.user_id, 'metadata.user_id');
+    if (userId !== undefined) request.metadata = { userId };
+  }
+  return request;
+}
+
+function parseSystem(value: unknown): TextPart[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === 'string') return value === '' ? [] : [{ type: 'text', text: value }];
+  return expectArray(value, 'system').map((item, index) => {
+    const block = expectRecord(item, `system[${index}]`);
+    if (block.type !== 'text') throw invalidRequest(`system[${index}].type`, 'expected "text"');
+    const part: TextPart = { type: 'text', text: expectString(block.text, `system[${index}].text`) };
+    const cacheControl = readCacheControl(block.cache_control);
+    if (cacheControl) part.cacheControl = cacheControl;
+    return part;
+  });
+}
+
+function parseMessage(value: unknown, index: number): ModelMessage {
+  const path = `messages[${index}]`;
+  const message = expectRecord(value, path);
+  if (message.role !== 'user' && message.role !== 'assistant') {
+    throw invalidRequest(`${path}.role`, 'expected "user" or "assistant"');
+  }
+  return { role: message.role, content: partsFromAnthropicContent(message.content, `${path}.content`) };
+}
+
+function parseTool(value: unknown, index: number): ToolDefinition {
+  const path = `tools[${index}]`;
+  const tool = expectRecord(value, path);
+  const name = expectString(tool.name, `${path}.name`);
+  // Server tools (web search, code execution, ...) have a versioned type and no input_schema.
+  if (tool.input_schema === undefined && tool.type !== undefined && tool.type !== 'custom') {
+    return { name, inputSchema: {}, providerDefined: { protocol: 'anthropic-messages', definition: tool } };
+  }
+  const definition: ToolDefinition = {
+    name,
+    inputSchema: expectRecord(tool.input_schema, `${path}.input_schema`),
+  };
+  const description = optionalString(tool.description, `${path}.description`);
+  if (description !== undefined) definition.description = description;
+  const cacheControl = readCacheControl(tool.cache_control);
+  if (cacheControl) definition.cacheControl = cacheControl;
+  return definition;
+}
+
+function parseToolChoice(value: unknown, request: ModelRequest): void {
+  if (value === undefined || value === null) return;
+  const choice = expectRecord(value, 'tool_choice');
+  const toolChoice = toolChoiceFromAnthropic(choice.type, choice.name);
+  if (toolChoice) request.toolChoice = toolChoice;
+  if (optionalBoolean(choice.disable_parallel_tool_use, 'tool_choice.disable_parallel_tool_use')) {
+    request.parallelToolCalls = false;
+  }
+}
+
+function toolChoiceFromAnthropic(type: unknown, name: unknown): ToolChoice | undefined {
+  switch (type) {
+    case 'auto':
+      return { type: 'auto' };
+    case 'any':
+      return { type: 'required' };
+    case 'none':
+      return { type: 'none' };
+    case 'tool':
+      return { type: 'tool', name: expectString(name, 'tool_choice.name') };
+    default:
+      throw invalidRequest('tool_choice.type', 'expected "auto", "any", "tool" or "none"');
+  }
+}
+
+function parseThinking(value: unknown, request: ModelRequest): void {
+  if (value === undefined || value === null) return;
+  const thinking = expectRecord(value, 'thinking');
+  if (thinking.type === 'disabled') return;
+  if (thinking.type === 'enabled') {
+    const budgetTokens = optionalNumber(thinking.budget_tokens, 'thinking.budget_tokens');
+    request.reasoning = budgetTokens === undefined ? {} : { budgetTokens };
+    return;
+  }
+  if (thinking.type === 'adaptive') {
+    request.reasoning = {};
+    return;
+  }
+  throw invalidRequest('thinking.type', 'expected "enabled", "disabled" or "adaptive"');
+}

@@ -1,0 +1,87 @@
+import type { ContentPart, ModelRequest, TextPart } from './types.js';
+
+/**
+ * A documented approximation of BPE token counts (cl100k / Claude tokenizers land within about ±15% on
+ * English prose and code), used by `count_tokens` and for the input estimate in a stream's first event:
+ * - a run of letters costs one token per 6 letters (rounded up): common words are one token;
+ * - a run of digits costs one token per 3 digits;
+ * - a single space before a word is free (BPE merges it into the word); other whitespace runs cost one;
+ * - each other ASCII symbol costs one token; each non-ASCII character costs one (CJK is ~1 per character);
+ * - each message adds 3 tokens of framing, each tool its JSON schema text plus 8, each image 1,600
+ *   (Anthropic's cost of a ~1.15 megapixel image; the real size is not decoded).
+ */
+const IMAGE_TOKENS = 1600;
+const MESSAGE_OVERHEAD = 3;
+const TOOL_OVERHEAD = 8;
+
+export function estimateTextTokens(text: string): number {
+  let tokens = 0;
+  let index = 0;
+  const length = text.length;
+  while (index < length) {
+    const code = text.charCodeAt(index);
+    if (isLetter(code)) {
+      const start = index;
+      while (index < length && isLetter(text.charCodeAt(index))) index += 1;
+      tokens += Math.ceil((index - start) / 6);
+    } else if (code >= 48 && code <= 57) {
+      const start = index;
+      while (index < length && isDigit(text.charCodeAt(index))) index += 1;
+      tokens += Math.ceil((index - start) / 3);
+    } else if (code === 32 || code === 9 || code === 10 || code === 13) {
+      const start = index;
+      while (index < length && isSpace(text.charCodeAt(index))) index += 1;
+      const followedByWord = index < length && isLetter(text.charCodeAt(index));
+      if (!(index - start === 1 && code === 32 && followedByWord)) tokens += 1;
+    } else {
+      // Surrogate pairs count once: step over the low half.
+      index += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
+      tokens += 1;
+    }
+  }
+  return tokens;
+}
+
+export function estimateTokens(request: ModelRequest): number {
+  let tokens = 0;
+  for (const part of request.system) tokens += estimateTextTokens(part.text);
+  for (const message of request.messages) {
+    tokens += MESSAGE_OVERHEAD;
+    for (const part of message.content) tokens += estimatePartTokens(part);
+  }
+  for (const tool of request.tools) {
+    tokens += TOOL_OVERHEAD + estimateTextTokens(tool.name) + estimateTextTokens(tool.description ?? '');
+    tokens += estimateTextTokens(JSON.stringify(tool.inputSchema));
+  }
+  return tokens;
+}
+
+function estimatePartTokens(part: ContentPart): number {
+  switch (part.type) {
+    case 'text':
+      return estimateTextTokens(part.text);
+    case 'image':
+      return IMAGE_TOKENS;
+    case 'tool-call':
+      return estimateTextTokens(part.name) + estimateTextTokens(part.inputJson) + MESSAGE_OVERHEAD;
+    case 'tool-result':
+      return part.content.reduce(
+        (sum: number, item: TextPart | ContentPart) => sum + estimatePartTokens(item),
+        MESSAGE_OVERHEAD,
+      );
+    case 'reasoning':
+      return estimateTextTokens(part.text);
+  }
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+}
+
+function isDigit(code: number): boolean {
+  return code >= 48 && code <= 57;
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 9 || code === 10 || code === 13;
+}
