@@ -1,0 +1,106 @@
+import { WarrenError } from '../../../errors/index.js';
+import { SANDBOX_PATHS, SANDBOX_USER } from '../../constants.js';
+import { environmentOfNormalizedSpec } from '../../environment.js';
+import type { NormalizedSandboxSpec } from '../../spec.js';
+import { buildLauncherScript } from './launcher.js';
+
+/** A top-level host entry such as /bin: on merged-/usr systems a link into /usr, elsewhere a real folder. */
+export type RootEntry =
+  { path: string; kind: 'symlink'; target: string } | { path: string; kind: 'directory' };
+
+/** What buildBwrapArgs needs to know about the host; gathered by host-facts.ts, fixed in unit tests. */
+export interface BwrapHostFacts {
+  rootEntries: RootEntry[];
+  /** SAFE_ETC_ENTRIES that exist on this host. */
+  etcEntries: string[];
+  /** The per-session folder holding generated /etc files, and their names. */
+  generatedEtcDir: string;
+  generatedEtcNames: string[];
+  /** Absolute path of socat, visible inside because it lies under /usr (required when spec.proxy is set). */
+  socatPath: string | undefined;
+  /** Memory cap per process (RLIMIT_AS, KiB) when no memory cgroup could take spec.limits.memoryBytes. */
+  memoryFallbackKiB: number | undefined;
+}
+
+const NAMESPACE_ARGS = [
+  '--unshare-user',
+  '--unshare-pid',
+  '--unshare-ipc',
+  '--unshare-uts',
+  '--unshare-net',
+  '--unshare-cgroup-try',
+  '--die-with-parent',
+];
+
+function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): string[] {
+  const args = ['--ro-bind', '/usr', '/usr'];
+  for (const entry of facts.rootEntries) {
+    if (entry.kind === 'symlink') args.push('--symlink', entry.target, entry.path);
+    else args.push('--ro-bind', entry.path, entry.path);
+  }
+  args.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm');
+  args.push(
+    '--perms',
+    '1777',
+    '--tmpfs',
+    SANDBOX_PATHS.tmp,
+    '--perms',
+    '0700',
+    '--tmpfs',
+    SANDBOX_PATHS.home,
+  );
+  for (const path of facts.etcEntries) args.push('--ro-bind', path, path);
+  for (const name of facts.generatedEtcNames)
+    args.push('--ro-bind', `${facts.generatedEtcDir}/${name}`, `/etc/${name}`);
+  if (spec.caBundlePath) args.push('--ro-bind', spec.caBundlePath, SANDBOX_PATHS.caBundle);
+  if (spec.proxy) args.push('--ro-bind', spec.proxy.socketPath, SANDBOX_PATHS.proxySocket);
+  args.push('--bind', spec.workspace, SANDBOX_PATHS.workspace);
+  for (const mount of spec.mounts)
+    args.push(mount.readonly ? '--ro-bind' : '--bind', mount.source, mount.target);
+  // The root tmpfs that bwrap builds stays writable unless remounted: nothing outside the mounts above persists.
+  args.push('--remount-ro', '/');
+  return args;
+}
+
+/**
+ * The full bwrap argv (without the bwrap path) for one session. Pure: the same spec and facts give the same argv.
+ * The command runs through the launcher script so the proxy bridge is listening before it starts.
+ */
+export function buildBwrapArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): string[] {
+  if (spec.proxy && !facts.socatPath) throw missingSocat();
+  const args = [...NAMESPACE_ARGS];
+  // --new-session stops TIOCSTI injection into the caller's terminal; in a TTY session the PTY is the sandbox's
+  // own, and a new session would cost the command its controlling terminal (no job control, no SIGWINCH).
+  if (!spec.tty) args.push('--new-session');
+  args.push(
+    '--uid',
+    String(SANDBOX_USER.uid),
+    '--gid',
+    String(SANDBOX_USER.gid),
+    '--hostname',
+    spec.hostname,
+  );
+  args.push('--cap-drop', 'ALL');
+  args.push(...filesystemArgs(spec, facts));
+  args.push('--chdir', SANDBOX_PATHS.workspace, '--clearenv');
+  for (const [name, value] of Object.entries(environmentOfNormalizedSpec(spec)))
+    args.push('--setenv', name, value);
+
+  const launcher = buildLauncherScript({
+    proxy: spec.proxy && facts.socatPath ? { port: spec.proxy.port, socatPath: facts.socatPath } : undefined,
+    cpuSeconds: spec.limits.cpuSeconds,
+    addressSpaceKiB: facts.memoryFallbackKiB,
+  });
+  args.push('--', '/bin/sh', '-c', launcher, 'warren-launcher', ...spec.command);
+  return args;
+}
+
+export function missingSocat(): WarrenError {
+  return new WarrenError(
+    'missing-dependency',
+    'socat is not installed under /usr: the sandbox proxy bridge needs it',
+    {
+      hint: 'apt-get install socat',
+    },
+  );
+}

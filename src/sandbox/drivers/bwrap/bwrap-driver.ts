@@ -1,0 +1,181 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WarrenError } from '../../../errors/index.js';
+import type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from '../../driver.js';
+import { locateCgroups, parseCgroupMemberships, parseCgroupMounts } from '../../limits/cgroup-discovery.js';
+import { wrapWithCgroupJoin } from '../../limits/cgroup-join.js';
+import { createSessionCgroups, type SessionCgroups } from '../../limits/cgroup-setup.js';
+import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
+import { normalizeSandboxSpec } from '../../spec.js';
+import { buildBwrapArgs, missingSocat } from './args.js';
+import { buildGeneratedEtcFiles } from './etc-files.js';
+import {
+  BWRAP_CANDIDATES,
+  findExecutable,
+  isExecutable,
+  readRootEntries,
+  readSafeEtcEntries,
+  SOCAT_CANDIDATES,
+} from './host-facts.js';
+
+export interface BwrapDriverOptions {
+  /** Default: the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap. */
+  bwrapPath?: string;
+  /** Default: /usr/bin/socat or /usr/local/bin/socat. Must lie under /usr so that it exists inside. */
+  socatPath?: string;
+  /** Parent folder of the per-session temp folders (generated /etc files). Default: the OS temp folder. */
+  stateDir?: string;
+}
+
+/** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
+const BWRAP_PROCESS_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+
+function missingBwrap(): WarrenError {
+  return new WarrenError('missing-dependency', 'bubblewrap is not installed: apt-get install bubblewrap', {
+    hint: 'apt-get install bubblewrap',
+  });
+}
+
+function refuseUnsupported(spec: NormalizedSandboxSpec): void {
+  if (spec.gpu)
+    throw new WarrenError('invalid-argument', 'GPU access is not yet supported by the bwrap sandbox driver', {
+      hint: 'Start the session without gpu: true.',
+    });
+  if (spec.caches.length > 0)
+    throw new WarrenError(
+      'invalid-argument',
+      'Shared caches are not yet supported by the bwrap sandbox driver',
+      {
+        hint: 'Start the session without caches, or bind a cache folder with an explicit mount.',
+      },
+    );
+}
+
+async function requireHostPath(path: string, what: string, kind: 'directory' | 'file' | 'socket' | 'any') {
+  const stats = await stat(path).catch(() => undefined);
+  const matches =
+    stats &&
+    (kind === 'any' ||
+      (kind === 'directory' && stats.isDirectory()) ||
+      (kind === 'file' && stats.isFile()) ||
+      (kind === 'socket' && stats.isSocket()));
+  if (!matches)
+    throw new WarrenError('invalid-argument', `${what} ${path} does not exist or is not a ${kind}`, {
+      hint: `Create it or correct the path.`,
+    });
+}
+
+async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
+  await requireHostPath(spec.workspace, 'The workspace', 'directory');
+  for (const mount of spec.mounts) await requireHostPath(mount.source, 'The mount source', 'any');
+  if (spec.caBundlePath) await requireHostPath(spec.caBundlePath, 'The CA bundle', 'file');
+  if (spec.proxy) await requireHostPath(spec.proxy.socketPath, 'The proxy socket', 'socket');
+}
+
+async function createCgroupsFor(spec: NormalizedSandboxSpec): Promise<SessionCgroups | undefined> {
+  const { memoryBytes, pids } = spec.limits;
+  if (memoryBytes === undefined && pids === undefined) return undefined;
+  const [mountinfo, membership] = await Promise.all([
+    readFile('/proc/self/mountinfo', 'utf8'),
+    readFile('/proc/self/cgroup', 'utf8'),
+  ]);
+  const location = locateCgroups(parseCgroupMounts(mountinfo), parseCgroupMemberships(membership));
+  const name = `${spec.sessionId}-${randomBytes(4).toString('hex')}`;
+  return createSessionCgroups({ limits: { memoryBytes, pids }, location, name });
+}
+
+export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriver {
+  const bwrapPath = async () => options.bwrapPath ?? (await findExecutable(BWRAP_CANDIDATES));
+  const socatPath = async () => options.socatPath ?? (await findExecutable(SOCAT_CANDIDATES));
+
+  async function available(): Promise<DriverAvailability> {
+    const bwrap = await bwrapPath();
+    if (!bwrap || !(await isExecutable(bwrap)))
+      return { ok: false, reason: 'bubblewrap is not installed', install: 'apt-get install bubblewrap' };
+    if (!(await socatPath()))
+      return {
+        ok: false,
+        reason: 'socat (the sandbox proxy bridge) is not installed',
+        install: 'apt-get install socat',
+      };
+    return { ok: true };
+  }
+
+  async function plan(input: SandboxSpec): Promise<LaunchPlan> {
+    const spec = normalizeSandboxSpec(input);
+    refuseUnsupported(spec);
+    const bwrap = await bwrapPath();
+    if (!bwrap || !(await isExecutable(bwrap))) throw missingBwrap();
+    const socat = spec.proxy ? await socatPath() : undefined;
+    if (spec.proxy && (!socat || !socat.startsWith('/usr/'))) throw missingSocat();
+    await checkHostPaths(spec);
+
+    const stateFolder = await mkdtemp(
+      join(options.stateDir ?? tmpdir(), `warren-sandbox-${spec.sessionId}-`),
+    );
+    let cgroups: SessionCgroups | undefined;
+    const cleanup = async () => {
+      await cgroups?.remove();
+      await rm(stateFolder, { recursive: true, force: true });
+    };
+    try {
+      const etcFiles = buildGeneratedEtcFiles(spec.hostname);
+      for (const file of etcFiles)
+        await writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 });
+      cgroups = await createCgroupsFor(spec);
+      const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
+      const args = buildBwrapArgs(spec, {
+        rootEntries: await readRootEntries(),
+        etcEntries: await readSafeEtcEntries(),
+        generatedEtcDir: stateFolder,
+        generatedEtcNames: etcFiles.map((file) => file.name),
+        socatPath: socat,
+        memoryFallbackKiB,
+      });
+      const command = wrapWithCgroupJoin(cgroups?.procsFiles ?? [], { file: bwrap, args });
+      let cleaned: Promise<void> | undefined;
+      return { ...command, env: { ...BWRAP_PROCESS_ENV }, limits, cleanup: () => (cleaned ??= cleanup()) };
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+
+  return { name: 'bwrap', available, plan };
+}
+
+/** Decides how each requested limit is enforced; refuses (fail closed) when one cannot be. */
+function enforcementOf(
+  spec: NormalizedSandboxSpec,
+  cgroups: SessionCgroups | undefined,
+): { limits: LimitEnforcement[]; memoryFallbackKiB: number | undefined } {
+  const limits = [...(cgroups?.enforcement ?? [])];
+  let memoryFallbackKiB: number | undefined;
+  for (const missing of cgroups?.unenforced ?? []) {
+    if (missing.limit === 'memoryBytes') {
+      memoryFallbackKiB = Math.ceil(missing.value / 1024);
+      limits.push({
+        limit: 'memoryBytes',
+        value: missing.value,
+        mechanism: `RLIMIT_AS per process (no memory cgroup: ${missing.reason})`,
+      });
+      continue;
+    }
+    throw new WarrenError(
+      'sandbox-failed',
+      `The pids limit cannot be enforced on this host: ${missing.reason}`,
+      {
+        hint: 'Run Warren as root on a host with the pids cgroup controller, delegate a cgroup v2 subtree with pids to Warren, or remove limits.pids.',
+      },
+    );
+  }
+  if (spec.limits.cpuSeconds !== undefined)
+    limits.push({
+      limit: 'cpuSeconds',
+      value: spec.limits.cpuSeconds,
+      mechanism: 'RLIMIT_CPU per process (ulimit -t)',
+    });
+  return { limits, memoryFallbackKiB };
+}

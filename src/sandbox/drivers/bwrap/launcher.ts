@@ -1,0 +1,55 @@
+import { SANDBOX_PATHS } from '../../constants.js';
+import { shellQuote } from '../../shell-quote.js';
+
+/** Exit status of the launcher itself when it cannot set the sandbox up (distinct from the command's own). */
+export const LAUNCHER_FAILURE_STATUS = 125;
+
+export interface LauncherOptions {
+  /** Start the proxy bridge on 127.0.0.1:<port> to the bind-mounted proxy socket. */
+  proxy?: { port: number; socatPath: string };
+  cpuSeconds?: number;
+  /** Fallback memory cap (RLIMIT_AS) when no memory cgroup is available. */
+  addressSpaceKiB?: number;
+  /** Tries of 5 ms for the bridge to listen: a bound wait, then the launch fails instead of racing. */
+  bridgeWaitTries?: number;
+}
+
+/** `/proc/net/tcp` shows 127.0.0.1:<port> in LISTEN state (0A) as `0100007F:<PORT in hex> 00000000:0000 0A`. */
+export function listeningLinePattern(port: number): string {
+  return ` 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A `;
+}
+
+/**
+ * The sh script run as the sandbox's first process: it starts the proxy bridge, waits until it listens,
+ * sets per-process rlimits (after the bridge, so the bridge is not subject to them) and execs the command ("$@").
+ */
+export function buildLauncherScript(options: LauncherOptions): string {
+  const lines = ['set -u'];
+  const fail = (message: string) =>
+    `echo ${shellQuote(`warren: ${message}`)} >&2; exit ${LAUNCHER_FAILURE_STATUS}`;
+  if (options.proxy) {
+    const { port, socatPath } = options.proxy;
+    const tries = options.bridgeWaitTries ?? 400;
+    lines.push(
+      `${shellQuote(socatPath)} TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_PATHS.proxySocket} </dev/null 2>/dev/null &`,
+      'warren_bridge=$!',
+      'warren_tries=0',
+      `until grep -q ${shellQuote(listeningLinePattern(port))} /proc/net/tcp; do`,
+      `  kill -0 "$warren_bridge" 2>/dev/null || { ${fail('the proxy bridge (socat) exited before listening')}; }`,
+      '  warren_tries=$((warren_tries + 1))',
+      `  [ "$warren_tries" -le ${tries} ] || { ${fail(`the proxy bridge did not listen on 127.0.0.1:${port} in time`)}; }`,
+      '  sleep 0.005',
+      'done',
+      'unset warren_bridge warren_tries',
+    );
+  }
+  // sh's ulimit sets the soft and hard limits together, so the command cannot raise them again.
+  if (options.cpuSeconds !== undefined)
+    lines.push(`ulimit -t ${options.cpuSeconds} || { ${fail('could not set the CPU time limit')}; }`);
+  if (options.addressSpaceKiB !== undefined)
+    lines.push(
+      `ulimit -v ${options.addressSpaceKiB} || { ${fail('could not set the address space limit')}; }`,
+    );
+  lines.push('exec "$@"');
+  return lines.join('\n');
+}

@@ -1,0 +1,14 @@
+export { DEFAULT_PROXY_PORT, SANDBOX_PATHS, SANDBOX_USER } from './constants.js';
+export type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from './driver.js';
+export { createBwrapDriver, type BwrapDriverOptions } from './drivers/bwrap/bwrap-driver.js';
+export { buildBwrapArgs, type BwrapHostFacts } from './drivers/bwrap/args.js';
+export { buildSandboxEnvironment } from './environment.js';
+export { DRIVER_NAMES, resolveDriver, type DriverOptions } from './resolve.js';
+export { runSandboxed, type SandboxRunResult, type SandboxStdio } from './run.js';
+export {
+  normalizeSandboxSpec,
+  type NormalizedSandboxSpec,
+  type SandboxLimits,
+  type SandboxMount,
+  type SandboxSpec,
+} from './spec.js';

@@ -1,0 +1,185 @@
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { WarrenError } from '../errors/index.js';
+import { DEFAULT_HOSTNAME, DEFAULT_PROXY_PORT, SANDBOX_PATHS } from './constants.js';
+import { CONTRACT_VARIABLE_NAMES } from './environment-names.js';
+
+/** A host path bound into the sandbox. Mounts are applied after the workspace, in order. */
+export interface SandboxMount {
+  /** Absolute host path (file or folder); it must exist. */
+  source: string;
+  /** Absolute path inside the sandbox. */
+  target: string;
+  readonly: boolean;
+}
+
+export interface SandboxLimits {
+  /** Memory of all processes together (cgroup), or address space per process where no cgroup is writable. */
+  memoryBytes?: number;
+  /** Number of processes and threads of the whole sandbox, the launcher and the proxy bridge included. */
+  pids?: number;
+  /** CPU seconds per process (RLIMIT_CPU); a process past it is killed. */
+  cpuSeconds?: number;
+}
+
+/**
+ * Everything a driver needs to start one session's sandbox: the stable contract between sessions and drivers.
+ * Optional fields say what absent means; nothing absent ever widens what the sandbox can reach.
+ */
+export interface SandboxSpec {
+  /** Names the session in `WARREN_SESSION`, cgroups and temp folders: letters, digits, `.`, `_`, `-`. */
+  sessionId: string;
+  /** Host folder mounted read-write at /workspace; the command starts there. */
+  workspace: string;
+  mounts?: SandboxMount[];
+  /** Extra variables on top of the contract. The contract's own variables cannot be overridden. */
+  env?: Record<string, string>;
+  /** Absent: no egress at all (only loopback inside) and no proxy or gateway variables. */
+  proxy?: { socketPath: string; port?: number };
+  /** Host file with system roots + Warren's CA, mounted read-only. Absent: no CA variables are set. */
+  caBundlePath?: string;
+  /** `token` absent: ANTHROPIC_API_KEY / OPENAI_API_KEY are not set. */
+  gateway?: { token?: string };
+  /** Absent or empty: no limit beyond the host's. A limit that cannot be enforced fails the launch. */
+  limits?: SandboxLimits;
+  /** Not supported yet: true is refused. */
+  gpu?: boolean;
+  /** Not supported yet: a non-empty list is refused. */
+  caches?: string[];
+  /** True when the caller runs the plan in a PTY; TERM is then set (spec env TERM, else xterm-256color). */
+  tty?: boolean;
+  /** argv of the command, run with /workspace as cwd. */
+  command: string[];
+  hostname?: string;
+}
+
+/** A spec after validation, with every default filled in. */
+export interface NormalizedSandboxSpec {
+  sessionId: string;
+  workspace: string;
+  mounts: SandboxMount[];
+  env: Record<string, string>;
+  proxy: { socketPath: string; port: number } | undefined;
+  caBundlePath: string | undefined;
+  gatewayToken: string | undefined;
+  limits: SandboxLimits;
+  gpu: boolean;
+  caches: string[];
+  tty: boolean;
+  command: string[];
+  hostname: string;
+}
+
+/** Targets a mount may not cover or replace: they carry the sandbox's own plumbing. */
+const RESERVED_TARGETS = ['/', '/proc', '/dev', '/run/warren', '/etc/warren', SANDBOX_PATHS.workspace];
+
+const noNul = (value: string) => !value.includes('\0');
+const absolutePath = z
+  .string()
+  .min(1)
+  .refine((value) => value.startsWith('/'), 'must be an absolute path')
+  .refine(noNul, 'must not contain NUL characters')
+  .refine(
+    (value) => posix.normalize(value) === value,
+    'must be a normalized path (no "..", "." or repeated "/")',
+  );
+
+function isReservedTarget(target: string): boolean {
+  const clean = target.length > 1 ? target.replace(/\/$/, '') : target;
+  return RESERVED_TARGETS.some(
+    (reserved) =>
+      clean === reserved ||
+      (reserved !== '/' && reserved !== SANDBOX_PATHS.workspace && clean.startsWith(reserved + '/')),
+  );
+}
+
+const mountSchema = z.object({
+  source: absolutePath.describe('host path; must exist'),
+  target: absolutePath
+    .refine((target) => !isReservedTarget(target), {
+      message: `must not be one of ${RESERVED_TARGETS.join(', ')} (or inside /proc, /dev, /run/warren, /etc/warren)`,
+    })
+    .describe('path inside the sandbox'),
+  readonly: z.boolean(),
+});
+
+const positiveInteger = z.number().int().positive();
+
+const specSchema = z.object({
+  sessionId: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+      'must be 1-64 letters, digits, ".", "_" or "-", starting alphanumeric',
+    ),
+  workspace: absolutePath,
+  mounts: z.array(mountSchema).default([]),
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and "_"'),
+      z.string().refine(noNul, 'must not contain NUL characters'),
+    )
+    .default({})
+    .superRefine((env, context) => {
+      for (const name of Object.keys(env)) {
+        if (CONTRACT_VARIABLE_NAMES.has(name))
+          context.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [name],
+            message: `${name} belongs to the sandbox contract and cannot be overridden`,
+          });
+      }
+    }),
+  proxy: z
+    .object({
+      socketPath: absolutePath,
+      port: z.number().int().min(1).max(65535).default(DEFAULT_PROXY_PORT),
+    })
+    .optional(),
+  caBundlePath: absolutePath.optional(),
+  gateway: z.object({ token: z.string().min(1).refine(noNul).optional() }).default({}),
+  limits: z
+    .object({
+      memoryBytes: positiveInteger.min(16 * 1024 * 1024, 'must be at least 16 MiB').optional(),
+      pids: positiveInteger
+        .min(4, 'must be at least 4 (launcher, proxy bridge and command count)')
+        .optional(),
+      cpuSeconds: positiveInteger.optional(),
+    })
+    .default({}),
+  gpu: z.boolean().default(false),
+  caches: z.array(z.string()).default([]),
+  tty: z.boolean().default(false),
+  command: z.array(z.string().refine(noNul, 'must not contain NUL characters')).min(1, 'must name a program'),
+  hostname: z
+    .string()
+    .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, 'must be a host name label')
+    .default(DEFAULT_HOSTNAME),
+});
+
+/** Validates a spec where it enters a driver; refuses with one `path: message` line per problem. */
+export function normalizeSandboxSpec(spec: SandboxSpec): NormalizedSandboxSpec {
+  const result = specSchema.safeParse(spec);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `${issue.path.join('.') || 'spec'}: ${issue.message}`);
+    throw new WarrenError('invalid-argument', `Invalid sandbox spec:\n${lines.join('\n')}`, {
+      hint: 'Fix the fields named above.',
+    });
+  }
+  const parsed = result.data;
+  return {
+    sessionId: parsed.sessionId,
+    workspace: parsed.workspace,
+    mounts: parsed.mounts,
+    env: parsed.env,
+    proxy: parsed.proxy,
+    caBundlePath: parsed.caBundlePath,
+    gatewayToken: parsed.gateway.token,
+    limits: parsed.limits,
+    gpu: parsed.gpu,
+    caches: parsed.caches,
+    tty: parsed.tty,
+    command: parsed.command,
+    hostname: parsed.hostname,
+  };
+}
