@@ -32,6 +32,9 @@ export interface BwrapDriverOptions {
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
 const BWRAP_PROCESS_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
 
+/** coreutils env(1); /bin/env is the same file on merged-/usr systems. */
+const ENV_PATH = '/usr/bin/env';
+
 function missingBwrap(): WarrenError {
   return new WarrenError('missing-dependency', 'bubblewrap is not installed: apt-get install bubblewrap', {
     hint: 'apt-get install bubblewrap',
@@ -134,7 +137,13 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         socatPath: socat,
         memoryFallbackKiB,
       });
-      const command = wrapWithCgroupJoin(cgroups?.procsFiles ?? [], { file: bwrap, args });
+      // bwrap's own process is pid 1 inside and its environ is readable there: `env -i` makes sure it holds only
+      // BWRAP_PROCESS_ENV even when a caller spawns the plan with its own environment (node-pty's default).
+      const clearedEnvironment = Object.entries(BWRAP_PROCESS_ENV).map(([name, value]) => `${name}=${value}`);
+      const command = wrapWithCgroupJoin(cgroups?.procsFiles ?? [], {
+        file: ENV_PATH,
+        args: ['-i', ...clearedEnvironment, bwrap, ...args],
+      });
       let cleaned: Promise<void> | undefined;
       return { ...command, env: { ...BWRAP_PROCESS_ENV }, limits, cleanup: () => (cleaned ??= cleanup()) };
     } catch (error) {

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LaunchPlan, SandboxSpec } from '../../src/sandbox/index.js';
+
+/** A throw-away host layout per test: workspace, a fake host home with a secret, a proxy socket. */
+export interface SandboxFixture {
+  root: string;
+  workspace: string;
+  hostHome: string;
+  secretPath: string;
+  secret: string;
+  proxySocketPath: string;
+  /** Requests that arrived at the fake proxy, in order. */
+  proxyRequests: { method: string; url: string; host: string | undefined }[];
+  spec(command: string[], overrides?: Partial<SandboxSpec>): SandboxSpec;
+  dispose(): Promise<void>;
+}
+
+export function uniqueMarker(prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+export async function createSandboxFixture(): Promise<SandboxFixture> {
+  const root = mkdtempSync(join(tmpdir(), 'warren-sandbox-test-'));
+  const workspace = join(root, 'workspace');
+  const hostHome = join(root, 'host-home');
+  mkdirSync(workspace);
+  mkdirSync(join(hostHome, '.ssh'), { recursive: true });
+  const secret = uniqueMarker('host-secret');
+  const secretPath = join(hostHome, '.ssh', 'id_ed25519');
+  writeFileSync(secretPath, `${secret}\n`, { mode: 0o600 });
+  const proxySocketPath = join(root, 'proxy.sock');
+  const proxyRequests: SandboxFixture['proxyRequests'] = [];
+  const proxy: Server = createServer((request: IncomingMessage, response) => {
+    proxyRequests.push({ method: request.method ?? '', url: request.url ?? '', host: request.headers.host });
+    response.setHeader('content-type', 'text/plain');
+    response.end(`proxied ${request.method} ${request.url}\n`);
+  });
+  await new Promise<void>((resolve) => proxy.listen(proxySocketPath, resolve));
+  const sessionId = uniqueMarker('test');
+  return {
+    root,
+    workspace,
+    hostHome,
+    secretPath,
+    secret,
+    proxySocketPath,
+    proxyRequests,
+    spec: (command, overrides = {}) => ({
+      sessionId,
+      workspace,
+      proxy: { socketPath: proxySocketPath },
+      gateway: { token: 'warren-session-token' },
+      command,
+      ...overrides,
+    }),
+    dispose: async () => {
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawns a plan with extra variables given to the engine process, to prove they do not reach inside. */
+export async function runPlanWithHostEnv(
+  plan: LaunchPlan,
+  hostEnv: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(plan.file, plan.args, {
+    env: { ...hostEnv, ...plan.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await plan.cleanup();
+  return { status, stdout, stderr };
+}
