@@ -1,0 +1,160 @@
+import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { resolve } from 'node:path';
+import { parseSize } from '../../config/index.js';
+import { WarrenError } from '../../errors/index.js';
+import { flowsToHar } from '../../proxy/index.js';
+import { resolveDriver, type SandboxLimits } from '../../sandbox/index.js';
+import {
+  exitStatus,
+  prepareSession,
+  spawnWithPipes,
+  spawnWithPty,
+  type PreparedSession,
+  type SpawnedSandbox,
+} from '../../sessions/index.js';
+import { openRuntime, type Runtime } from '../../server/runtime.js';
+import type { CliCommand, CliContext } from '../command.js';
+import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
+
+const usage = 'warren run [options] -- COMMAND [ARGS…]';
+
+const help = `Usage: ${usage}
+
+Runs COMMAND in an ephemeral sandbox whose only way out is Warren's recording egress proxy.
+The exit status is COMMAND's (128 + N when it is killed by signal N).
+
+Options:
+  --dir PATH          workspace, mounted read-write at /workspace (default: current directory)
+  --allow RULE        allow a host (repeatable): host, *.domain, IP or CIDR, optional :port
+  --deny RULE         deny a host (repeatable); deny wins over allow
+  --config PATH       config file (default: $WARREN_HOME/warren.yaml)
+  --har PATH          write this session's flows as HAR 1.2 when COMMAND ends
+  --keylog PATH       write the TLS key log (NSS format) of this session's connections
+  --driver NAME       sandbox driver (default: from config, else bwrap)
+  --memory SIZE       memory limit, e.g. 2g
+  --pids N            process limit
+  --cpu-time SECONDS  CPU time limit per process
+  -h, --help          show this help
+
+With a terminal on stdin, COMMAND runs in a pseudo-terminal; otherwise stdin, stdout and stderr pass
+through as pipes. Everything is denied by default: add --allow rules (or policy.allow in warren.yaml).
+See the session's traffic with \`warren flows --session ID\`.
+`;
+
+function workspaceOf(dir: string | undefined, cwd: string): string {
+  const path = resolve(cwd, dir ?? '.');
+  if (!existsSync(path) || !statSync(path).isDirectory()) {
+    throw new WarrenError('invalid-argument', `workspace ${path} is not a directory`, {
+      hint: 'pass an existing folder with --dir',
+    });
+  }
+  return path;
+}
+
+function limitsOf(values: { memory?: string; pids?: string; 'cpu-time'?: string }, runtime: Runtime): SandboxLimits {
+  const configured = runtime.config.sandbox;
+  const memory = values.memory ?? configured.memory;
+  const pids = parsePositiveInteger(values.pids, '--pids') ?? configured.pids;
+  const cpuSeconds = parsePositiveInteger(values['cpu-time'], '--cpu-time') ?? configured.cpuTime;
+  return {
+    ...(memory !== undefined ? { memoryBytes: parseSize(memory) } : {}),
+    ...(pids !== undefined ? { pids } : {}),
+    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
+  };
+}
+
+/** Runs the plan attached to this terminal (raw mode, resizes forwarded) or with plain pipes. */
+function attach(session: PreparedSession, context: CliContext): SpawnedSandbox {
+  const stdin = context.stdin;
+  const stdout = context.stdout as NodeJS.WriteStream;
+  if (!stdin.isTTY) {
+    const spawned = spawnWithPipes(session.plan);
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => spawned.kill(signal));
+    }
+    return spawned;
+  }
+  const spawned = spawnWithPty(session.plan, { cols: stdout.columns || 80, rows: stdout.rows || 24 });
+  stdin.setRawMode(true);
+  stdin.resume();
+  const forwardInput = (data: Buffer) => spawned.pty.write(data.toString('utf8'));
+  stdin.on('data', forwardInput);
+  spawned.pty.onData((data) => stdout.write(data));
+  const onResize = () => spawned.pty.resize(stdout.columns || 80, stdout.rows || 24);
+  stdout.on('resize', onResize);
+  void spawned.exited.then(() => {
+    stdin.off('data', forwardInput);
+    stdout.off('resize', onResize);
+    stdin.setRawMode(false);
+    stdin.pause();
+  });
+  return spawned;
+}
+
+export const runCommand: CliCommand = {
+  name: 'run',
+  summary: 'run a command in a contained, observed sandbox',
+  help,
+  async run(args, context) {
+    const { values, command } = parseCommandArgs(
+      args,
+      {
+        dir: { type: 'string' },
+        allow: { type: 'string', multiple: true },
+        deny: { type: 'string', multiple: true },
+        config: { type: 'string' },
+        har: { type: 'string' },
+        keylog: { type: 'string' },
+        driver: { type: 'string' },
+        memory: { type: 'string' },
+        pids: { type: 'string' },
+        'cpu-time': { type: 'string' },
+      },
+      usage,
+    );
+    if (command.length === 0) {
+      throw new WarrenError('invalid-argument', 'no command given', { hint: `usage: ${usage}` });
+    }
+    const workspace = workspaceOf(values.dir, context.cwd);
+    const runtime = await openRuntime({
+      env: context.env,
+      ...(values.config ? { configPath: resolve(context.cwd, values.config) } : {}),
+    });
+    try {
+      const policy = runtime.policyWith({ allow: values.allow ?? [], deny: values.deny ?? [] });
+      const limits = limitsOf(values, runtime);
+      const driver = await resolveDriver(values.driver ?? runtime.config.sandbox.driver);
+      const keylog = values.keylog
+        ? createWriteStream(resolve(context.cwd, values.keylog), { mode: 0o600 })
+        : undefined;
+      const session = await prepareSession(
+        { store: runtime.store, proxy: runtime.proxy, driver, caBundlePath: runtime.caBundlePath, runDir: runtime.home.runDir },
+        {
+          kind: 'run',
+          command,
+          workspace,
+          policy,
+          limits,
+          tty: Boolean(context.stdin.isTTY),
+          ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
+        },
+      );
+      if (context.env.WARREN_DEBUG) context.stderr.write(`warren: session ${session.id}\n`);
+      let exit;
+      try {
+        exit = await attach(session, context).exited;
+      } finally {
+        await session.finish(exit ?? { error: 'the sandbox could not be started' });
+      }
+      if (keylog) await new Promise<void>((done) => keylog.end(done));
+      if (values.har) {
+        const flows = runtime.store.flows.query({ sessionId: session.id, withBodies: true, limit: 100_000 });
+        writeFileSync(resolve(context.cwd, values.har), JSON.stringify(flowsToHar(flows), null, 2));
+      }
+      return exitStatus(exit, constants.signals as Record<string, number>);
+    } finally {
+      await runtime.close();
+    }
+  },
+};

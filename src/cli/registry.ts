@@ -1,0 +1,7 @@
+import type { CliCommand } from './command.js';
+import { caCommand } from './commands/ca.js';
+import { flowsCommand } from './commands/flows.js';
+import { runCommand } from './commands/run.js';
+
+/** Every `warren <name>` subcommand, in the order `warren --help` lists them. */
+export const commands: CliCommand[] = [runCommand, flowsCommand, caCommand];

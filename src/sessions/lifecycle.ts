@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EgressProxy, HostPolicy, ProxyListener } from '../proxy/index.js';
+import type { LaunchPlan, SandboxDriver, SandboxLimits } from '../sandbox/index.js';
+import type { Store } from '../store/index.js';
+
+/** Issues and revokes the per-session gateway token that a sandbox holds instead of real provider keys. */
+export interface SessionTokenIssuer {
+  issue(sessionId: string): string;
+  revoke(sessionId: string): void;
+}
+
+export interface SessionParts {
+  store: Store;
+  proxy: EgressProxy;
+  driver: SandboxDriver;
+  /** System roots + Warren's CA, mounted read-only in every sandbox. */
+  caBundlePath: string;
+  /** Folder under which each session gets a private folder holding its proxy socket. */
+  runDir: string;
+  tokens?: SessionTokenIssuer;
+}
+
+export interface SessionOptions {
+  kind: string;
+  command: string[];
+  workspace: string;
+  policy: HostPolicy;
+  limits?: SandboxLimits;
+  tty: boolean;
+  env?: Record<string, string>;
+  onKeylog?: (line: Buffer) => void;
+  details?: Record<string, unknown>;
+}
+
+export interface SessionExit {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A session whose sandbox is ready to spawn; `finish` must be called once, whatever happened. */
+export interface PreparedSession {
+  id: string;
+  plan: LaunchPlan;
+  finish(exit: SessionExit | { error: string }): Promise<void>;
+}
+
+export function newSessionId(): string {
+  return `s-${randomBytes(6).toString('hex')}`;
+}
+
+/** Exit status as a shell reports it: the code, or 128 + signal number. */
+export function exitStatus(exit: SessionExit, signals: Record<string, number>): number {
+  if (exit.code !== null) return exit.code;
+  return 128 + (exit.signal ? (signals[exit.signal] ?? 1) : 1);
+}
+
+/**
+ * Sets up everything one session needs around its sandbox: the database row, the private folder with
+ * the proxy socket the sandbox's traffic arrives on (which is what attributes that traffic to the
+ * session), the gateway token, and the driver's launch plan. Any failure undoes what was done (fail closed).
+ */
+export async function prepareSession(parts: SessionParts, options: SessionOptions): Promise<PreparedSession> {
+  const id = newSessionId();
+  const folder = join(parts.runDir, id);
+  parts.store.sessions.create({
+    id,
+    createdAt: Date.now(),
+    kind: options.kind,
+    command: options.command,
+    workspace: options.workspace,
+    driver: parts.driver.name,
+    details: { ...options.details, policy: options.policy.explain() },
+  });
+  let listener: ProxyListener | undefined;
+  let token: string | undefined;
+  const undo = async () => {
+    if (token !== undefined) parts.tokens?.revoke(id);
+    await listener?.close();
+    rmSync(folder, { recursive: true, force: true });
+  };
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const socketPath = join(folder, 'proxy.sock');
+    listener = await parts.proxy.listen(
+      { path: socketPath },
+      { id, policy: options.policy, ...(options.onKeylog ? { onKeylog: options.onKeylog } : {}) },
+    );
+    token = parts.tokens?.issue(id);
+    const plan = await parts.driver.plan({
+      sessionId: id,
+      workspace: options.workspace,
+      proxy: { socketPath },
+      caBundlePath: parts.caBundlePath,
+      gateway: token === undefined ? {} : { token },
+      ...(options.limits ? { limits: options.limits } : {}),
+      tty: options.tty,
+      command: options.command,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    parts.store.sessions.update(id, { state: 'running' });
+    let finished = false;
+    return {
+      id,
+      plan,
+      async finish(exit) {
+        if (finished) return;
+        finished = true;
+        try {
+          await plan.cleanup();
+        } finally {
+          await undo();
+          parts.store.flows.flush();
+          const row = parts.store.sessions.get(id);
+          if ('error' in exit) {
+            parts.store.sessions.update(id, {
+              state: 'failed',
+              endedAt: Date.now(),
+              details: { ...row?.details, error: exit.error },
+            });
+          } else {
+            parts.store.sessions.update(id, {
+              state: 'ended',
+              endedAt: Date.now(),
+              exitCode: exit.code ?? -1,
+              details: { ...row?.details, signal: exit.signal },
+            });
+          }
+        }
+      },
+    };
+  } catch (error) {
+    await undo();
+    parts.store.sessions.update(id, {
+      state: 'failed',
+      endedAt: Date.now(),
+      details: { error: (error as Error).message },
+    });
+    throw error;
+  }
+}
