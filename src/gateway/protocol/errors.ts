@@ -66,6 +66,32 @@ export function kindForStatus(status: number): GatewayErrorKind {
   return 'internal';
 }
 
+/** The HTTP status a neutral error kind implies, for errors that arrive inside a stream without one. */
+export function statusForKind(kind: GatewayErrorKind): number {
+  switch (kind) {
+    case 'invalid-request':
+      return 400;
+    case 'authentication':
+      return 401;
+    case 'permission':
+      return 403;
+    case 'not-found':
+      return 404;
+    case 'request-too-large':
+      return 413;
+    case 'rate-limit':
+      return 429;
+    case 'timeout':
+      return 504;
+    case 'overloaded':
+      return 529;
+    case 'upstream':
+      return 502;
+    case 'internal':
+      return 500;
+  }
+}
+
 function warrenCodeForStatus(status: number): WarrenErrorCode {
   if (status === 401) return 'unauthorized';
   if (status === 403) return 'forbidden';

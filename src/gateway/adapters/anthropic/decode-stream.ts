@@ -1,4 +1,4 @@
-import { kindForStatus } from '../../protocol/errors.js';
+import { kindForStatus, statusForKind } from '../../protocol/errors.js';
 import { isRecord, parseJsonText, type JsonRecord } from '../../protocol/read.js';
 import { identityToolNames } from '../../protocol/tool-names.js';
 import type {
@@ -10,7 +10,7 @@ import type {
   Usage,
 } from '../../protocol/types.js';
 import { emptyUsage, mergeUsage } from '../shared/finish.js';
-import { finishReasonFromAnthropic, kindFromAnthropicErrorType, statusForKind } from './map-stop-reason.js';
+import { finishReasonFromAnthropic, kindFromAnthropicErrorType } from './map-stop-reason.js';
 import { usageFromAnthropic } from './usage.js';
 
 interface OpenBlock {

@@ -82,28 +82,3 @@ export function kindFromAnthropicErrorType(type: unknown): GatewayErrorKind | un
       return undefined;
   }
 }
-
-export function statusForKind(kind: GatewayErrorKind): number {
-  switch (kind) {
-    case 'invalid-request':
-      return 400;
-    case 'authentication':
-      return 401;
-    case 'permission':
-      return 403;
-    case 'not-found':
-      return 404;
-    case 'request-too-large':
-      return 413;
-    case 'rate-limit':
-      return 429;
-    case 'timeout':
-      return 504;
-    case 'overloaded':
-      return 529;
-    case 'upstream':
-      return 502;
-    case 'internal':
-      return 500;
-  }
-}

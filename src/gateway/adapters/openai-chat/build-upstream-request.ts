@@ -1,0 +1,129 @@
+import { createRequestToolNameMap } from '../../protocol/tool-names.js';
+import type { JsonRecord } from '../../protocol/read.js';
+import type {
+  ImagePart,
+  ModelMessage,
+  ModelRequest,
+  ToolChoice,
+  ToolNameMap,
+  UpstreamRequest,
+} from '../../protocol/types.js';
+import { chatContentFromParts, textOf } from './content.js';
+
+/**
+ * OpenAI's reasoning models (o1, o3, o4, gpt-5) refuse `max_tokens`; OpenAI-compatible servers (Ollama,
+ * older vLLM) may ignore `max_completion_tokens`. The field follows the upstream model's name.
+ */
+const USES_MAX_COMPLETION_TOKENS = /^(?:openai\/)?(?:o\d|gpt-5|gpt-4\.1)/;
+
+/** Neutral request → `POST /chat/completions` body for an OpenAI-compatible upstream. */
+export function buildOpenAiChatUpstreamRequest(
+  request: ModelRequest,
+  upstreamModel: string,
+): UpstreamRequest {
+  const toolNames = createRequestToolNameMap(request);
+  const messages: JsonRecord[] = [];
+  if (request.system.length > 0) {
+    // One leading system message: several chat templates (Llama, Mistral) accept no more.
+    messages.push({ role: 'system', content: request.system.map((part) => part.text).join('\n\n') });
+  }
+  for (const message of request.messages) {
+    messages.push(
+      ...(message.role === 'user' ? userMessages(message) : [assistantMessage(message, toolNames)]),
+    );
+  }
+  const body: JsonRecord = { model: upstreamModel, messages };
+  const tools = request.tools.flatMap((tool): JsonRecord[] => {
+    if (tool.providerDefined)
+      return tool.providerDefined.protocol === 'openai-chat' ? [tool.providerDefined.definition] : [];
+    const fn: JsonRecord = { name: toolNames.toUpstream(tool.name), parameters: tool.inputSchema };
+    if (tool.description !== undefined) fn.description = tool.description;
+    return [{ type: 'function', function: fn }];
+  });
+  if (tools.length > 0) {
+    body.tools = tools;
+    const choice = chatToolChoice(request.toolChoice, toolNames);
+    if (choice !== undefined) body.tool_choice = choice;
+    if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  }
+  if (request.maxTokens !== undefined) {
+    body[USES_MAX_COMPLETION_TOKENS.test(upstreamModel) ? 'max_completion_tokens' : 'max_tokens'] =
+      request.maxTokens;
+  }
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  if (request.stopSequences !== undefined) body.stop = request.stopSequences;
+  // Only an explicit effort is forwarded: non-reasoning models refuse the field, and an Anthropic thinking
+  // budget says nothing about whether the routed model reasons.
+  if (request.reasoning?.effort !== undefined) body.reasoning_effort = request.reasoning.effort;
+  if (request.metadata?.userId !== undefined) body.user = request.metadata.userId;
+  if (request.stream) {
+    body.stream = true;
+    // Always ask for the trailing usage chunk: usage is recorded for every call.
+    body.stream_options = { include_usage: true };
+  }
+  return { path: '/chat/completions', body, toolNames };
+}
+
+/** A neutral user turn → `tool` messages for its results, then one `user` message for the rest. */
+function userMessages(message: ModelMessage): JsonRecord[] {
+  const messages: JsonRecord[] = [];
+  const rest: Array<Exclude<ModelMessage['content'][number], { type: 'tool-result' }>> = [];
+  const toolImages: ImagePart[] = [];
+  for (const part of message.content) {
+    if (part.type !== 'tool-result') {
+      rest.push(part);
+      continue;
+    }
+    const text = textOf(part.content);
+    messages.push({
+      role: 'tool',
+      tool_call_id: part.toolCallId,
+      content: part.isError ? `Error: ${text}` : text,
+    });
+    // Tool messages carry text only; images a tool returned follow in a user message.
+    for (const item of part.content) if (item.type === 'image') toolImages.push(item);
+  }
+  const content = [
+    ...(toolImages.length > 0
+      ? [{ type: 'text' as const, text: 'Images returned by the tool calls above:' }, ...toolImages]
+      : []),
+    ...rest.filter((part) => part.type === 'text' || part.type === 'image'),
+  ];
+  if (content.length > 0) messages.push({ role: 'user', content: chatContentFromParts(content) });
+  return messages;
+}
+
+function assistantMessage(message: ModelMessage, toolNames: ToolNameMap): JsonRecord {
+  const text = message.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
+  const toolCalls = message.content.flatMap((part) =>
+    part.type === 'tool-call'
+      ? [
+          {
+            id: part.id,
+            type: 'function',
+            function: { name: toolNames.toUpstream(part.name), arguments: part.inputJson || '{}' },
+          },
+        ]
+      : [],
+  );
+  const result: JsonRecord = {
+    role: 'assistant',
+    content: text === '' && toolCalls.length > 0 ? null : text,
+  };
+  if (toolCalls.length > 0) result.tool_calls = toolCalls;
+  return result;
+}
+
+function chatToolChoice(choice: ToolChoice | undefined, toolNames: ToolNameMap): unknown {
+  switch (choice?.type) {
+    case undefined:
+      return undefined;
+    case 'auto':
+    case 'none':
+    case 'required':
+      return choice.type;
+    case 'tool':
+      return { type: 'function', function: { name: toolNames.toUpstream(choice.name) } };
+  }
+}

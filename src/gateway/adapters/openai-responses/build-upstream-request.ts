@@ -1,0 +1,120 @@
+import { createRequestToolNameMap } from '../../protocol/tool-names.js';
+import type { JsonRecord } from '../../protocol/read.js';
+import type {
+  ImagePart,
+  ModelMessage,
+  ModelRequest,
+  TextPart,
+  ToolNameMap,
+  UpstreamRequest,
+} from '../../protocol/types.js';
+import { imageUrl } from '../openai-chat/content.js';
+import { responsesToolChoice } from './output-items.js';
+
+/**
+ * Neutral request → `POST /responses` body. Always `store: false`: the gateway sends the whole conversation
+ * each time, and OpenAI's reasoning items come back encrypted so they can be sent again.
+ */
+export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamModel: string): UpstreamRequest {
+  const toolNames = createRequestToolNameMap(request);
+  const input: JsonRecord[] = [];
+  for (const message of request.messages) {
+    if (message.role === 'user') input.push(...userItems(message));
+    else input.push(...assistantItems(message, toolNames));
+  }
+  const body: JsonRecord = { model: upstreamModel, input, store: false };
+  if (request.system.length > 0) body.instructions = request.system.map((part) => part.text).join('\n\n');
+  const tools = request.tools.flatMap((tool): JsonRecord[] => {
+    if (tool.providerDefined)
+      return tool.providerDefined.protocol === 'openai-responses' ? [tool.providerDefined.definition] : [];
+    const encoded: JsonRecord = {
+      type: 'function',
+      name: toolNames.toUpstream(tool.name),
+      parameters: tool.inputSchema,
+      strict: false,
+    };
+    if (tool.description !== undefined) encoded.description = tool.description;
+    return [encoded];
+  });
+  if (tools.length > 0) {
+    body.tools = tools;
+    const choice = responsesToolChoice(request.toolChoice, toolNames.toUpstream);
+    if (choice !== undefined) body.tool_choice = choice;
+    if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
+  }
+  if (request.maxTokens !== undefined) body.max_output_tokens = request.maxTokens;
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.topP !== undefined) body.top_p = request.topP;
+  // As for chat completions, only an explicit effort is forwarded (non-reasoning models refuse the field).
+  if (request.reasoning?.effort !== undefined) {
+    body.reasoning = { effort: request.reasoning.effort, summary: 'auto' };
+    body.include = ['reasoning.encrypted_content'];
+  }
+  if (request.metadata?.userId !== undefined) body.user = request.metadata.userId;
+  if (request.stream) body.stream = true;
+  return { path: '/responses', body, toolNames };
+}
+
+function userItems(message: ModelMessage): JsonRecord[] {
+  const items: JsonRecord[] = [];
+  const content: JsonRecord[] = [];
+  for (const part of message.content) {
+    if (part.type === 'tool-result') {
+      const onlyText = part.content.every((item) => item.type === 'text');
+      const text = part.content.map((item) => (item.type === 'text' ? item.text : '')).join('');
+      items.push({
+        type: 'function_call_output',
+        call_id: part.toolCallId,
+        output: onlyText ? (part.isError ? `Error: ${text}` : text) : part.content.map(inputContent),
+      });
+    } else if (part.type === 'text' || part.type === 'image') {
+      content.push(inputContent(part));
+    }
+  }
+  if (content.length > 0) items.push({ type: 'message', role: 'user', content });
+  return items;
+}
+
+function inputContent(part: TextPart | ImagePart): JsonRecord {
+  if (part.type === 'text') return { type: 'input_text', text: part.text };
+  return { type: 'input_image', image_url: imageUrl(part), detail: part.detail ?? 'auto' };
+}
+
+function assistantItems(message: ModelMessage, toolNames: ToolNameMap): JsonRecord[] {
+  const items: JsonRecord[] = [];
+  for (const part of message.content) {
+    switch (part.type) {
+      case 'text':
+        if (part.text !== '')
+          items.push({
+            type: 'message',
+            role: 'assistant',
+            content: [{ type: 'output_text', text: part.text }],
+          });
+        break;
+      case 'tool-call':
+        items.push({
+          type: 'function_call',
+          call_id: part.id,
+          name: toolNames.toUpstream(part.name),
+          arguments: part.inputJson || '{}',
+        });
+        break;
+      case 'reasoning':
+        // OpenAI accepts its own reasoning back only with the item id and encrypted content.
+        if (part.encryptedContent !== undefined && part.itemId !== undefined) {
+          items.push({
+            type: 'reasoning',
+            id: part.itemId,
+            summary: part.text === '' ? [] : [{ type: 'summary_text', text: part.text }],
+            encrypted_content: part.encryptedContent,
+          });
+        }
+        break;
+      case 'image':
+      case 'tool-result':
+        break;
+    }
+  }
+  return items;
+}

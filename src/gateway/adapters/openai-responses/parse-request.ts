@@ -1,0 +1,215 @@
+import { invalidRequest } from '../../protocol/errors.js';
+import {
+  expectArray,
+  expectRecord,
+  expectString,
+  isRecord,
+  optionalBoolean,
+  optionalNumber,
+  optionalString,
+  type JsonRecord,
+} from '../../protocol/read.js';
+import type {
+  ImagePart,
+  ModelMessage,
+  ModelRequest,
+  ReasoningOptions,
+  ReasoningPart,
+  TextPart,
+  ToolChoice,
+  ToolDefinition,
+} from '../../protocol/types.js';
+import { appendMessage, imageFromUrl } from '../openai-chat/content.js';
+
+const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
+/** Items that record work OpenAI's servers did (hosted tools); other models cannot use them. */
+const HOSTED_TOOL_ITEMS = new Set([
+  'web_search_call',
+  'file_search_call',
+  'image_generation_call',
+  'code_interpreter_call',
+]);
+
+/** A `POST /v1/responses` body → neutral request. The gateway keeps no state: `previous_response_id` is refused. */
+export function parseResponsesRequest(body: unknown): ModelRequest {
+  const record = expectRecord(body, 'body');
+  if (record.previous_response_id !== undefined && record.previous_response_id !== null) {
+    throw invalidRequest(
+      'previous_response_id',
+      'the Warren gateway keeps no conversation state; send the whole conversation in `input` (Codex: set `disable_response_storage = true`)',
+    );
+  }
+  const system: TextPart[] = [];
+  const instructions = optionalString(record.instructions, 'instructions');
+  if (instructions !== undefined && instructions !== '') system.push({ type: 'text', text: instructions });
+  const messages: ModelMessage[] = [];
+  if (typeof record.input === 'string')
+    appendMessage(messages, 'user', [{ type: 'text', text: record.input }]);
+  else if (record.input !== undefined && record.input !== null) {
+    expectArray(record.input, 'input').forEach((item, index) =>
+      parseItem(item, `input[${index}]`, system, messages),
+    );
+  }
+  const request: ModelRequest = {
+    model: expectString(record.model, 'model'),
+    system,
+    messages,
+    tools: parseTools(record.tools),
+    stream: optionalBoolean(record.stream, 'stream') ?? false,
+  };
+  const toolChoice = parseToolChoice(record.tool_choice);
+  if (toolChoice) request.toolChoice = toolChoice;
+  const parallel = optionalBoolean(record.parallel_tool_calls, 'parallel_tool_calls');
+  if (parallel !== undefined) request.parallelToolCalls = parallel;
+  const maxTokens = optionalNumber(record.max_output_tokens, 'max_output_tokens');
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  const temperature = optionalNumber(record.temperature, 'temperature');
+  if (temperature !== undefined) request.temperature = temperature;
+  const topP = optionalNumber(record.top_p, 'top_p');
+  if (topP !== undefined) request.topP = topP;
+  if (isRecord(record.reasoning)) {
+    const effort = optionalString(record.reasoning.effort, 'reasoning.effort');
+    if (effort !== undefined && !EFFORTS.has(effort))
+      throw invalidRequest('reasoning.effort', 'expected "minimal", "low", "medium" or "high"');
+    request.reasoning =
+      effort === undefined ? {} : { effort: effort as NonNullable<ReasoningOptions['effort']> };
+  }
+  const user = optionalString(record.user, 'user');
+  if (user !== undefined) request.metadata = { userId: user };
+  return request;
+}
+
+function parseItem(value: unknown, path: string, system: TextPart[], messages: ModelMessage[]): void {
+  const item = expectRecord(value, path);
+  const type: unknown = item.type ?? (item.role !== undefined ? 'message' : undefined);
+  switch (type) {
+    case 'message':
+      return parseMessageItem(item, path, system, messages);
+    case 'function_call':
+      return appendMessage(messages, 'assistant', [
+        {
+          type: 'tool-call',
+          id: expectString(item.call_id, `${path}.call_id`),
+          name: expectString(item.name, `${path}.name`),
+          inputJson: optionalString(item.arguments, `${path}.arguments`) ?? '',
+        },
+      ]);
+    case 'function_call_output':
+      return appendMessage(messages, 'user', [
+        {
+          type: 'tool-result',
+          toolCallId: expectString(item.call_id, `${path}.call_id`),
+          content: outputContent(item.output, `${path}.output`),
+        },
+      ]);
+    case 'reasoning':
+      return appendMessage(messages, 'assistant', [reasoningItem(item, path)]);
+    default:
+      if (typeof type === 'string' && HOSTED_TOOL_ITEMS.has(type)) return;
+      throw invalidRequest(
+        `${path}.type`,
+        `input item type ${JSON.stringify(type)} is not supported by the Warren gateway ` +
+          '(supported: message, function_call, function_call_output, reasoning)',
+      );
+  }
+}
+
+function parseMessageItem(
+  item: JsonRecord,
+  path: string,
+  system: TextPart[],
+  messages: ModelMessage[],
+): void {
+  const parts = messageContent(item.content, `${path}.content`);
+  switch (item.role) {
+    case 'system':
+    case 'developer': {
+      const text = parts.map((part) => (part.type === 'text' ? part.text : '')).join('');
+      if (text !== '') system.push({ type: 'text', text });
+      return;
+    }
+    case 'user':
+      return appendMessage(messages, 'user', parts);
+    case 'assistant':
+      return appendMessage(messages, 'assistant', parts);
+    default:
+      throw invalidRequest(`${path}.role`, 'expected "user", "assistant", "system" or "developer"');
+  }
+}
+
+/** `input_text`, `output_text`, `refusal`, `input_image` parts (or a plain string). */
+function messageContent(value: unknown, path: string): Array<TextPart | ImagePart> {
+  if (typeof value === 'string') return value === '' ? [] : [{ type: 'text', text: value }];
+  return expectArray(value, path).map((item, index) => {
+    const itemPath = `${path}[${index}]`;
+    const part = expectRecord(item, itemPath);
+    switch (part.type) {
+      case 'input_text':
+      case 'output_text':
+      case 'text':
+        return { type: 'text', text: expectString(part.text, `${itemPath}.text`) };
+      case 'refusal':
+        return { type: 'text', text: expectString(part.refusal, `${itemPath}.refusal`) };
+      case 'input_image':
+        return imageFromUrl(
+          expectString(part.image_url, `${itemPath}.image_url`),
+          optionalString(part.detail, `${itemPath}.detail`),
+        );
+      default:
+        throw invalidRequest(
+          `${itemPath}.type`,
+          `content type ${JSON.stringify(part.type)} is not supported by the Warren gateway (supported: input_text, output_text, input_image)`,
+        );
+    }
+  });
+}
+
+function outputContent(value: unknown, path: string): Array<TextPart | ImagePart> {
+  if (typeof value === 'string') return [{ type: 'text', text: value }];
+  if (value === undefined || value === null) return [];
+  return messageContent(value, path);
+}
+
+function reasoningItem(item: JsonRecord, path: string): ReasoningPart {
+  const texts: string[] = [];
+  for (const list of [item.summary, item.content]) {
+    if (!Array.isArray(list)) continue;
+    for (const entry of list) if (isRecord(entry) && typeof entry.text === 'string') texts.push(entry.text);
+  }
+  const part: ReasoningPart = { type: 'reasoning', text: texts.join('\n\n') };
+  const encrypted = optionalString(item.encrypted_content, `${path}.encrypted_content`);
+  if (encrypted !== undefined) part.encryptedContent = encrypted;
+  if (typeof item.id === 'string') part.itemId = item.id;
+  return part;
+}
+
+function parseTools(value: unknown): ToolDefinition[] {
+  if (value === undefined || value === null) return [];
+  return expectArray(value, 'tools').map((item, index) => {
+    const path = `tools[${index}]`;
+    const tool = expectRecord(item, path);
+    if (tool.type !== 'function') {
+      const name = typeof tool.name === 'string' ? tool.name : String(tool.type);
+      return { name, inputSchema: {}, providerDefined: { protocol: 'openai-responses', definition: tool } };
+    }
+    const definition: ToolDefinition = {
+      name: expectString(tool.name, `${path}.name`),
+      inputSchema:
+        tool.parameters === undefined || tool.parameters === null
+          ? { type: 'object', properties: {} }
+          : expectRecord(tool.parameters, `${path}.parameters`),
+    };
+    const description = optionalString(tool.description, `${path}.description`);
+    if (description !== undefined) definition.description = description;
+    return definition;
+  });
+}
+
+function parseToolChoice(value: unknown): ToolChoice | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (value === 'auto' || value === 'none' || value === 'required') return { type: value };
+  if (isRecord(value) && value.type === 'function')
+    return { type: 'tool', name: expectString(value.name, 'tool_choice.name') };
+  if (isRecord(value)) return { type: 'auto' };
+  throw invalidRequest('tool_choice', 'expected "auto", "none", "required" or {type: "function", name}');
+}
