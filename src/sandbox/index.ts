@@ -12,3 +12,4 @@ export {
   type SandboxMount,
   type SandboxSpec,
 } from './spec.js';
+export type { CgroupLocation } from './limits/cgroup-discovery.js';

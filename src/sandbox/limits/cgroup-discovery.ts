@@ -72,7 +72,8 @@ export function parseCgroupMemberships(procSelfCgroup: string): CgroupMembership
 function folderUnderMount(mount: CgroupMount, path: string): string | undefined {
   const root = mount.root === '/' ? '' : mount.root;
   if (root && path !== root && !path.startsWith(root + '/')) return undefined;
-  return posix.join(mount.mountPoint, path.slice(root.length) || '/');
+  const rest = path.slice(root.length).replace(/^\/+/, '');
+  return rest ? posix.join(mount.mountPoint, rest) : mount.mountPoint;
 }
 
 export function locateCgroups(mounts: CgroupMount[], memberships: CgroupMembership[]): CgroupLocation {

@@ -24,6 +24,15 @@ export interface CgroupRequest {
 
 const CONTROLLER_OF: Record<CgroupLimit, string> = { memoryBytes: 'memory', pids: 'pids' };
 
+/** One level only: recursive mkdir can spin forever on cgroup and proc file systems that answer ENOENT. */
+async function makeFolder(path: string): Promise<void> {
+  try {
+    await mkdir(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
@@ -115,7 +124,8 @@ export async function createSessionCgroups(request: CgroupRequest): Promise<Sess
       }
       const folder = join(v1Parent, 'warren', request.name);
       try {
-        await mkdir(folder, { recursive: true });
+        await makeFolder(join(v1Parent, 'warren'));
+        await mkdir(folder);
         created.push(folder);
         await applySettings(folder, v1Settings(limit, value));
         result.procsFiles.push(join(folder, 'cgroup.procs'));
@@ -157,7 +167,7 @@ async function createV2Cgroup(
   const folder = join(parent, request.name);
   try {
     await enableV2Controllers(own, controllers);
-    await mkdir(parent, { recursive: true });
+    await makeFolder(parent);
     await enableV2Controllers(parent, controllers);
     await mkdir(folder);
     created.push(folder);

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenError } from '../../../errors/index.js';
 import type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from '../../driver.js';
-import { locateCgroups, parseCgroupMemberships, parseCgroupMounts } from '../../limits/cgroup-discovery.js';
+import {
+  locateCgroups,
+  parseCgroupMemberships,
+  parseCgroupMounts,
+  type CgroupLocation,
+} from '../../limits/cgroup-discovery.js';
 import { wrapWithCgroupJoin } from '../../limits/cgroup-join.js';
 import { createSessionCgroups, type SessionCgroups } from '../../limits/cgroup-setup.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
@@ -27,6 +32,11 @@ export interface BwrapDriverOptions {
   socatPath?: string;
   /** Parent folder of the per-session temp folders (generated /etc files). Default: the OS temp folder. */
   stateDir?: string;
+  /**
+   * Parents for session cgroups, by controller (v1) or as one v2 folder. Default: this process's own cgroups,
+   * read from /proc/self/cgroup. Set it where an administrator delegated a subtree to Warren.
+   */
+  cgroupLocation?: CgroupLocation;
 }
 
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
@@ -77,21 +87,28 @@ async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
   if (spec.proxy) await requireHostPath(spec.proxy.socketPath, 'The proxy socket', 'socket');
 }
 
-async function createCgroupsFor(spec: NormalizedSandboxSpec): Promise<SessionCgroups | undefined> {
-  const { memoryBytes, pids } = spec.limits;
-  if (memoryBytes === undefined && pids === undefined) return undefined;
+async function ownCgroupLocation(): Promise<CgroupLocation> {
   const [mountinfo, membership] = await Promise.all([
     readFile('/proc/self/mountinfo', 'utf8'),
     readFile('/proc/self/cgroup', 'utf8'),
   ]);
-  const location = locateCgroups(parseCgroupMounts(mountinfo), parseCgroupMemberships(membership));
+  return locateCgroups(parseCgroupMounts(mountinfo), parseCgroupMemberships(membership));
+}
+
+async function createCgroupsFor(
+  spec: NormalizedSandboxSpec,
+  configured: CgroupLocation | undefined,
+): Promise<SessionCgroups | undefined> {
+  const { memoryBytes, pids } = spec.limits;
+  if (memoryBytes === undefined && pids === undefined) return undefined;
+  const location = configured ?? (await ownCgroupLocation());
   const name = `${spec.sessionId}-${randomBytes(4).toString('hex')}`;
   return createSessionCgroups({ limits: { memoryBytes, pids }, location, name });
 }
 
 export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriver {
   const bwrapPath = async () => options.bwrapPath ?? (await findExecutable(BWRAP_CANDIDATES));
-  const socatPath = async () => options.socatPath ?? (await findExecutable(SOCAT_CANDIDATES));
+  const socatPath = async () => findExecutable(options.socatPath ? [options.socatPath] : SOCAT_CANDIDATES);
 
   async function available(): Promise<DriverAvailability> {
     const bwrap = await bwrapPath();
@@ -127,7 +144,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       const etcFiles = buildGeneratedEtcFiles(spec.hostname);
       for (const file of etcFiles)
         await writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 });
-      cgroups = await createCgroupsFor(spec);
+      cgroups = await createCgroupsFor(spec, options.cgroupLocation);
       const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
       const args = buildBwrapArgs(spec, {
         rootEntries: await readRootEntries(),

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeSandboxSpec, type SandboxSpec } from '../../spec.js';
+import { buildBwrapArgs, type BwrapHostFacts } from './args.js';
+
+const facts: BwrapHostFacts = {
+  rootEntries: [
+    { path: '/bin', kind: 'symlink', target: 'usr/bin' },
+    { path: '/lib64', kind: 'directory' },
+  ],
+  etcEntries: ['/etc/ssl/certs', '/etc/ld.so.cache'],
+  generatedEtcDir: '/tmp/state',
+  generatedEtcNames: ['passwd', 'hosts'],
+  socatPath: '/usr/bin/socat',
+  memoryFallbackKiB: undefined,
+};
+
+const spec: SandboxSpec = {
+  sessionId: 's1',
+  workspace: '/srv/work',
+  proxy: { socketPath: '/run/warren/s1.sock' },
+  caBundlePath: '/var/lib/warren/ca.pem',
+  gateway: { token: 'wt' },
+  mounts: [{ source: '/srv/data', target: '/data', readonly: true }],
+  command: ['claude', '--dangerously-skip-permissions'],
+};
+
+const argsFor = (overrides: Partial<SandboxSpec> = {}, factOverrides: Partial<BwrapHostFacts> = {}) =>
+  buildBwrapArgs(normalizeSandboxSpec({ ...spec, ...overrides }), { ...facts, ...factOverrides });
+
+/** Pairs like ['--ro-bind', src, dst] as "src -> dst" strings, for readable assertions. */
+function binds(args: string[], flag: string): string[] {
+  const found: string[] = [];
+  args.forEach((arg, index) => {
+    if (arg === flag) found.push(`${args[index + 1]} -> ${args[index + 2]}`);
+  });
+  return found;
+}
+
+describe('buildBwrapArgs', () => {
+  it('unshares every namespace, drops capabilities and runs as uid/gid 1000', () => {
+    const args = argsFor();
+    for (const flag of ['--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-net'])
+      expect(args).toContain(flag);
+    expect(args).toContain('--unshare-cgroup-try');
+    expect(args).toContain('--die-with-parent');
+    expect(args).toContain('--new-session');
+    expect(args).not.toContain('--as-pid-1');
+    expect(args.join(' ')).toContain('--uid 1000 --gid 1000 --hostname warren');
+    expect(args.join(' ')).toContain('--cap-drop ALL');
+  });
+
+  it('keeps the TTY session when tty is set', () => {
+    expect(argsFor({ tty: true })).not.toContain('--new-session');
+  });
+
+  it('mounts /usr read-only, recreates merged-usr links and binds only allow-listed /etc files', () => {
+    const args = argsFor();
+    expect(binds(args, '--ro-bind')).toEqual([
+      '/usr -> /usr',
+      '/lib64 -> /lib64',
+      '/etc/ssl/certs -> /etc/ssl/certs',
+      '/etc/ld.so.cache -> /etc/ld.so.cache',
+      '/tmp/state/passwd -> /etc/passwd',
+      '/tmp/state/hosts -> /etc/hosts',
+      '/var/lib/warren/ca.pem -> /etc/warren/ca-bundle.pem',
+      '/run/warren/s1.sock -> /run/warren/proxy.sock',
+      '/srv/data -> /data',
+    ]);
+    expect(args.join(' ')).toContain('--symlink usr/bin /bin');
+    expect(binds(args, '--bind')).toEqual(['/srv/work -> /workspace']);
+    expect(args.filter((arg) => arg === '/etc')).toEqual([]);
+  });
+
+  it('gives private /tmp, HOME and /dev/shm, and remounts the root read-only after all mounts', () => {
+    const text = argsFor().join(' ');
+    expect(text).toContain('--perms 1777 --tmpfs /tmp');
+    expect(text).toContain('--perms 0700 --tmpfs /home/agent');
+    expect(text).toContain('--proc /proc --dev /dev');
+    const args = argsFor();
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--ro-bind'));
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--bind'));
+  });
+
+  it('clears the environment before setting the contract, then runs the launcher with the command as "$@"', () => {
+    const args = argsFor();
+    const clear = args.indexOf('--clearenv');
+    expect(clear).toBeGreaterThan(0);
+    expect(args.indexOf('--setenv')).toBeGreaterThan(clear);
+    expect(args.join(' ')).toContain('--setenv WARREN_SESSION s1');
+    expect(args.join(' ')).toContain('--chdir /workspace');
+    const separator = args.indexOf('--');
+    expect(args.slice(separator + 1, separator + 3)).toEqual(['/bin/sh', '-c']);
+    expect(args[separator + 3]).toContain('/usr/bin/socat TCP-LISTEN:3128,bind=127.0.0.1');
+    expect(args.slice(separator + 4)).toEqual([
+      'warren-launcher',
+      'claude',
+      '--dangerously-skip-permissions',
+    ]);
+  });
+
+  it('refuses a proxy without socat, and starts no bridge without a proxy', () => {
+    expect(() => argsFor({}, { socatPath: undefined })).toThrow(
+      /apt-get install socat|socat is not installed/,
+    );
+    const args = argsFor({ proxy: undefined }, { socatPath: undefined });
+    expect(args.join(' ')).not.toContain('socat');
+    expect(args.join(' ')).not.toContain('proxy.sock');
+  });
+
+  it('puts cpu and fallback memory limits into the launcher', () => {
+    const args = argsFor({ limits: { cpuSeconds: 30 } }, { memoryFallbackKiB: 65536 });
+    const launcher = args[args.indexOf('--') + 3];
+    expect(launcher).toContain('ulimit -t 30');
+    expect(launcher).toContain('ulimit -v 65536');
+  });
+});

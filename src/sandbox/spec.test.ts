@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { isWarrenError } from '../errors/index.js';
+import { normalizeSandboxSpec, type SandboxSpec } from './spec.js';
+
+const base: SandboxSpec = { sessionId: 's1', workspace: '/srv/work', command: ['bash'] };
+
+function refusal(spec: SandboxSpec): string {
+  try {
+    normalizeSandboxSpec(spec);
+  } catch (error) {
+    if (isWarrenError(error) && error.code === 'invalid-argument') return error.message;
+    throw error;
+  }
+  throw new Error('expected the spec to be refused');
+}
+
+describe('normalizeSandboxSpec', () => {
+  it('fills every default and says what absent means', () => {
+    expect(normalizeSandboxSpec(base)).toEqual({
+      sessionId: 's1',
+      workspace: '/srv/work',
+      mounts: [],
+      env: {},
+      proxy: undefined,
+      caBundlePath: undefined,
+      gatewayToken: undefined,
+      limits: {},
+      gpu: false,
+      caches: [],
+      tty: false,
+      command: ['bash'],
+      hostname: 'warren',
+    });
+    expect(normalizeSandboxSpec({ ...base, proxy: { socketPath: '/run/p.sock' } }).proxy).toEqual({
+      socketPath: '/run/p.sock',
+      port: 3128,
+    });
+  });
+
+  it('refuses relative and unnormalized paths', () => {
+    expect(refusal({ ...base, workspace: 'work' })).toContain('workspace: must be an absolute path');
+    expect(refusal({ ...base, workspace: '/srv/../etc' })).toContain('workspace: must be a normalized path');
+    expect(refusal({ ...base, caBundlePath: '/a//b' })).toContain('caBundlePath: must be a normalized path');
+  });
+
+  it('refuses mounts over the sandbox plumbing but allows them inside the workspace', () => {
+    for (const target of [
+      '/',
+      '/proc',
+      '/proc/1',
+      '/dev',
+      '/run/warren/proxy.sock',
+      '/etc/warren',
+      '/workspace',
+    ])
+      expect(refusal({ ...base, mounts: [{ source: '/srv/x', target, readonly: true }] })).toContain(
+        'mounts.0.target',
+      );
+    const spec = normalizeSandboxSpec({
+      ...base,
+      mounts: [{ source: '/srv/cache', target: '/workspace/.cache', readonly: false }],
+    });
+    expect(spec.mounts).toHaveLength(1);
+  });
+
+  it('refuses env that would override the contract', () => {
+    const message = refusal({ ...base, env: { HTTPS_PROXY: 'http://evil:1', IS_SANDBOX: '0', FOO: 'bar' } });
+    expect(message).toContain('env.HTTPS_PROXY: HTTPS_PROXY belongs to the sandbox contract');
+    expect(message).toContain('env.IS_SANDBOX');
+    expect(message).not.toContain('FOO');
+    expect(
+      normalizeSandboxSpec({ ...base, env: { TERM: 'screen', PATH: '/opt/bin:/usr/bin' } }).env.TERM,
+    ).toBe('screen');
+  });
+
+  it('refuses bad identifiers, empty commands and too small limits', () => {
+    expect(refusal({ ...base, sessionId: '../x' })).toContain('sessionId');
+    expect(refusal({ ...base, command: [] })).toContain('command: must name a program');
+    expect(refusal({ ...base, hostname: 'a b' })).toContain('hostname');
+    expect(refusal({ ...base, limits: { pids: 2 } })).toContain('limits.pids');
+    expect(refusal({ ...base, limits: { memoryBytes: 1024 } })).toContain('limits.memoryBytes');
+    expect(refusal({ ...base, proxy: { socketPath: '/p', port: 70000 } })).toContain('proxy.port');
+  });
+});

@@ -1,0 +1,121 @@
+import pty from '@lydell/node-pty';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { isWarrenError } from '../../src/errors/index.js';
+import { createBwrapDriver, runSandboxed, type DriverAvailability } from '../../src/sandbox/index.js';
+import { createSandboxFixture, type SandboxFixture } from './fixtures.js';
+
+/** Behaviour of the bwrap driver beyond the shared contract: TTY, limit fallbacks, refusals. */
+describe('bwrap driver', () => {
+  let availability: DriverAvailability;
+  let fixture: SandboxFixture;
+  const noCgroups = { v1: {}, v2: undefined };
+
+  beforeAll(async () => {
+    availability = await createBwrapDriver().available();
+  });
+  beforeEach(async () => {
+    fixture = await createSandboxFixture();
+  });
+  afterEach(async () => {
+    await fixture.dispose();
+  });
+
+  function requireBwrap(context: TestContext) {
+    if (availability.ok) return;
+    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
+    throw new Error(`${availability.reason}: ${availability.install}`);
+  }
+
+  it('runs a TTY session under node-pty with job control and window size changes', async (context) => {
+    requireBwrap(context);
+    const script =
+      'stty size; test -t 0 && echo isatty; echo "TERM=$TERM"; trap "echo winch; exit 7" WINCH; sleep 5 & wait';
+    const plan = await createBwrapDriver().plan(fixture.spec(['/bin/bash', '-c', script], { tty: true }));
+    const terminal = pty.spawn(plan.file, plan.args, { env: plan.env, cols: 100, rows: 30, name: 'xterm' });
+    let output = '';
+    terminal.onData((data) => {
+      output += data;
+      if (output.includes('TERM=')) terminal.resize(120, 40);
+    });
+    const exitCode = await new Promise<number>((resolve) =>
+      terminal.onExit((event) => resolve(event.exitCode)),
+    );
+    await plan.cleanup();
+    expect(output).toContain('30 100');
+    expect(output).toContain('isatty');
+    expect(output).toContain('TERM=xterm-256color');
+    expect(output).toContain('winch');
+    expect(exitCode).toBe(7);
+  });
+
+  it('refuses a pids limit when no cgroup can take it (fail closed)', async (context) => {
+    requireBwrap(context);
+    const driver = createBwrapDriver({ cgroupLocation: noCgroups });
+    const refusal = await driver
+      .plan(fixture.spec(['true'], { limits: { pids: 50 } }))
+      .catch((error) => error);
+    expect(isWarrenError(refusal) && refusal.code).toBe('sandbox-failed');
+    expect(String(refusal.message)).toMatch(/pids limit cannot be enforced/);
+  });
+
+  it('falls back to RLIMIT_AS for memory when no memory cgroup is writable, and it holds', async (context) => {
+    requireBwrap(context);
+    const driver = createBwrapDriver({ cgroupLocation: noCgroups });
+    const spec = fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024 } });
+    const plan = await driver.plan(spec);
+    await plan.cleanup();
+    expect(plan.limits).toEqual([
+      expect.objectContaining({ limit: 'memoryBytes', mechanism: expect.stringMatching(/^RLIMIT_AS/) }),
+    ]);
+    const awk = `awk 'BEGIN { s = "x"; while (length(s) < 536870912) s = s s; print "allocated" }'`;
+    const result = await runSandboxed(driver, {
+      ...spec,
+      command: ['/bin/sh', '-c', `${awk}; echo "status=$?"`],
+    });
+    expect(result.stdout).not.toContain('allocated\n');
+    expect(result.stdout).toMatch(/status=[1-9]/);
+  });
+
+  it('reports how each limit is enforced and removes its cgroups afterwards', async (context) => {
+    requireBwrap(context);
+    const spec = fixture.spec(['true'], {
+      limits: { pids: 64, memoryBytes: 256 * 1024 * 1024, cpuSeconds: 5 },
+    });
+    const plan = await createBwrapDriver().plan(spec);
+    const mechanisms = Object.fromEntries(plan.limits.map((entry) => [entry.limit, entry.mechanism]));
+    await plan.cleanup();
+    expect(mechanisms.cpuSeconds).toMatch(/RLIMIT_CPU/);
+    expect(mechanisms.pids).toMatch(/^cgroup v[12]/);
+    expect(mechanisms.memoryBytes).toMatch(/^cgroup v[12]|^RLIMIT_AS/);
+    const { existsSync } = await import('node:fs');
+    for (const mechanism of [mechanisms.pids, mechanisms.memoryBytes]) {
+      const folder = /at (\/\S+)/.exec(mechanism ?? '')?.[1];
+      if (folder) expect(existsSync(folder)).toBe(false);
+    }
+  });
+
+  it('refuses gpu and caches with a clear "not yet supported" error', async (context) => {
+    requireBwrap(context);
+    const driver = createBwrapDriver();
+    await expect(driver.plan(fixture.spec(['true'], { gpu: true }))).rejects.toThrow(
+      /GPU access is not yet supported/,
+    );
+    await expect(driver.plan(fixture.spec(['true'], { caches: ['npm'] }))).rejects.toThrow(
+      /not yet supported/,
+    );
+  });
+
+  it('fails with the Debian package to install when bwrap or socat is missing', async () => {
+    const noBwrap = createBwrapDriver({ bwrapPath: '/nonexistent/bwrap' });
+    expect(await noBwrap.available()).toEqual({
+      ok: false,
+      reason: 'bubblewrap is not installed',
+      install: 'apt-get install bubblewrap',
+    });
+    await expect(noBwrap.plan(fixture.spec(['true']))).rejects.toThrow(
+      'bubblewrap is not installed: apt-get install bubblewrap',
+    );
+    const noSocat = createBwrapDriver({ socatPath: '/nonexistent/socat' });
+    await expect(noSocat.plan(fixture.spec(['true']))).rejects.toThrow(/socat/);
+  });
+});
