@@ -349,6 +349,16 @@ export function parseGatewayConfig(
   };
 }
 
+/**
+ * The gateway's part of a warren.yaml, which holds LiteLLM's keys beside Warren's own: only those
+ * keys are passed to `parseGatewayConfig`, so Warren's other settings are not reported as unknown.
+ */
+export function pickGatewayKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const picked: Record<string, unknown> = {};
+  for (const key of usedKeys.top) if (raw[key] !== undefined) picked[key] = raw[key];
+  return picked;
+}
+
 /** Reads and validates a YAML (or JSON) gateway config file. */
 export function loadGatewayConfig(path: string, env: NodeJS.ProcessEnv): GatewayConfig {
   let text: string;

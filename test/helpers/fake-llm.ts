@@ -65,6 +65,8 @@ export interface FakeLlmOptions {
 export interface FakeLlm {
   url: string;
   requests: RecordedRequest[];
+  /** Requests whose connection closed before the fake answered (the gateway gave up on them). */
+  disconnects(): number;
   close(): Promise<void>;
 }
 
@@ -317,6 +319,7 @@ type Answer = typeof answerOpenAi;
 async function startFake(paths: string[], answer: Answer, options: FakeLlmOptions): Promise<FakeLlm> {
   const requests: RecordedRequest[] = [];
   let count = 0;
+  let disconnects = 0;
   const server: Server = createServer(async (request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
     if (request.method !== 'POST' || !paths.includes(path)) {
@@ -340,6 +343,7 @@ async function startFake(paths: string[], answer: Answer, options: FakeLlmOption
         response.end(JSON.stringify(reply.body ?? { error: { message: `fake failure ${reply.status}` } }));
         return;
       case 'stall':
+        response.on('close', () => disconnects++);
         return;
       case 'hang-up':
         request.socket.destroy();
@@ -352,6 +356,7 @@ async function startFake(paths: string[], answer: Answer, options: FakeLlmOption
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    disconnects: () => disconnects,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -67,9 +67,13 @@ function readConfig(configPath: string | undefined, cwd: string, env: NodeJS.Pro
   if (configPath) return loadGatewayConfig(resolve(cwd, configPath), env);
   const home = openHome(env);
   if (!existsSync(home.configPath)) {
-    throw new WarrenError('invalid-config', `no gateway config: --config was not given and ${home.configPath} does not exist`, {
-      hint: 'pass a LiteLLM-style file: warren gateway --config litellm-config.yaml',
-    });
+    throw new WarrenError(
+      'invalid-config',
+      `no gateway config: --config was not given and ${home.configPath} does not exist`,
+      {
+        hint: 'pass a LiteLLM-style file: warren gateway --config litellm-config.yaml',
+      },
+    );
   }
   const raw = (parseYaml(readFileSync(home.configPath, 'utf8')) ?? {}) as Record<string, unknown>;
   return parseGatewayConfig(pickGatewayKeys(raw), env, home.configPath);
@@ -104,10 +108,14 @@ export async function startStandaloneGateway(options: {
     await gateway.close();
     store.close();
     const code = (error as NodeJS.ErrnoException).code;
-    throw new WarrenError('invalid-argument', `cannot listen on ${options.host}:${options.port}: ${code ?? String(error)}`, {
-      hint: code === 'EADDRINUSE' ? 'another process holds that port; pick another with --port' : undefined,
-      cause: error,
-    });
+    throw new WarrenError(
+      'invalid-argument',
+      `cannot listen on ${options.host}:${options.port}: ${code ?? String(error)}`,
+      {
+        hint: code === 'EADDRINUSE' ? 'another process holds that port; pick another with --port' : undefined,
+        cause: error,
+      },
+    );
   }
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

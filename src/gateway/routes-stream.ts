@@ -1,0 +1,90 @@
+import { once } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSseParser } from './protocol/sse.js';
+import type { StreamDecoder, StreamEncoder, StreamPart, Usage } from './protocol/types.js';
+
+export interface StreamRelay {
+  upstreamResponse: IncomingMessage;
+  response: ServerResponse;
+  decoder: StreamDecoder;
+  encoder: StreamEncoder;
+  /** performance.now() when the caller's request arrived. */
+  clock: number;
+  /** Aborted when the caller goes away. */
+  signal: AbortSignal;
+}
+
+export interface StreamOutcome {
+  usage: Partial<Usage> | undefined;
+  timeToFirstTokenMs: number | null;
+  /** The message of an error part sent to the caller, if the stream ended in one. */
+  error: string | null;
+}
+
+function isContent(part: StreamPart): boolean {
+  return (
+    part.type === 'text-delta' ||
+    part.type === 'reasoning-delta' ||
+    part.type === 'tool-input-start' ||
+    part.type === 'tool-input-delta'
+  );
+}
+
+/**
+ * Relays an upstream SSE stream to the caller as it arrives, translated part by part: bytes →
+ * SSE events → neutral parts → the caller's events. Nothing is buffered beyond one network chunk;
+ * when the caller reads slowly, the upstream is paused (back-pressure). A stream that breaks off
+ * becomes an error event in the caller's protocol (the decoder's `end()` reports it).
+ */
+export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
+  const { response, decoder, encoder } = relay;
+  const parser = createSseParser();
+  const outcome: StreamOutcome = { usage: undefined, timeToFirstTokenMs: null, error: null };
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  response.flushHeaders();
+
+  let pending = '';
+  const take = (parts: StreamPart[]) => {
+    for (const part of parts) {
+      if (outcome.timeToFirstTokenMs === null && isContent(part)) {
+        outcome.timeToFirstTokenMs = performance.now() - relay.clock;
+      }
+      if (part.type === 'stream-start' && part.usage) outcome.usage = { ...outcome.usage, ...part.usage };
+      else if (part.type === 'usage') outcome.usage = { ...outcome.usage, ...part.usage };
+      else if (part.type === 'finish') outcome.usage = { ...outcome.usage, ...part.usage };
+      else if (part.type === 'error') outcome.error = part.message;
+      pending += encoder.encode(part);
+    }
+  };
+  const flush = async () => {
+    if (pending === '') return;
+    const text = pending;
+    pending = '';
+    if (!response.write(text)) await once(response, 'drain', { signal: relay.signal });
+  };
+
+  try {
+    for await (const chunk of relay.upstreamResponse) {
+      for (const event of parser.push(chunk as Buffer)) take(relay.decoder.decode(event));
+      await flush();
+    }
+    for (const event of parser.end()) take(decoder.decode(event));
+  } catch {
+    // The upstream broke off (reset, idle timeout) or the caller left; the decoder's end() says which part is missing.
+  }
+  if (relay.signal.aborted) {
+    relay.upstreamResponse.destroy();
+    outcome.error = 'client went away';
+    return outcome;
+  }
+  take(decoder.end());
+  pending += encoder.end();
+  if (pending) response.write(pending);
+  response.end();
+  return outcome;
+}

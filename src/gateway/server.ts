@@ -1,0 +1,218 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getAdapter } from './adapters/index.js';
+import type { GatewayConfig } from './config.js';
+import {
+  combineVerifiers,
+  createMasterKeyVerifier,
+  createSessionTokens,
+  presentedKey,
+  type Caller,
+  type TokenVerifier,
+} from './keys.js';
+import { createUpstreamClient } from './providers-client.js';
+import { GatewayError } from './protocol/errors.js';
+import { createRouter, type RouterOptions } from './router.js';
+import { answerFailure, handleModelCall, type CallDependencies } from './routes-call.js';
+import { parseJsonBody, protocolGuess, readBody, routeOf, sendError, sendJson } from './server-io.js';
+import type { UsageSink } from './usage.js';
+
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** Tokens from `warren token create`; `createStoredTokenVerifier(store.tokens)` makes one. */
+  tokens?: TokenVerifier;
+  /** Where every call is recorded; the store's usage repository is one. */
+  usage?: UsageSink;
+  router?: RouterOptions;
+  /** Largest request body accepted (images make bodies big); 32 MiB by default. */
+  maxBodyBytes?: number;
+  /** Largest non-streamed upstream answer read; 64 MiB by default. */
+  maxUpstreamBodyBytes?: number;
+  now?: () => number;
+  /** One line per finished request, for `warren gateway`'s console; nothing when absent. */
+  log?: (line: string) => void;
+}
+
+/** The session a request came from, as the egress proxy knows it (by the socket it arrived on). */
+export interface GatewaySession {
+  id: string;
+}
+
+export type GatewayHandler = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  session?: GatewaySession,
+) => void;
+
+export interface Gateway {
+  /** A node:http handler: the egress proxy calls it with the session; `listen` calls it with none. */
+  handler: GatewayHandler;
+  /** A token for `ANTHROPIC_API_KEY` / `OPENAI_API_KEY` inside one sandbox; valid until revoked. */
+  issueSessionToken(sessionId: string): string;
+  revokeSessionToken(sessionId: string): boolean;
+  /** Starts a listening server on the handler (the standalone `warren gateway`). */
+  listen(port: number, host?: string): Promise<AddressInfo>;
+  /** Stops listening and drops pooled upstream connections. */
+  close(): Promise<void>;
+}
+
+const noKeyMessage =
+  'missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>" (the master key or a Warren token)';
+
+/**
+ * Builds the model gateway. The caller owns the result: one router (with its load-balancing state),
+ * one pool of upstream connections, one set of session tokens, per gateway.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const now = options.now ?? Date.now;
+  const sessionTokens = createSessionTokens();
+  const verifier = combineVerifiers([
+    sessionTokens,
+    ...(options.config.masterKey ? [createMasterKeyVerifier(options.config.masterKey)] : []),
+    ...(options.tokens ? [options.tokens] : []),
+  ]);
+  const client = createUpstreamClient();
+  const router = createRouter(options.config, options.router);
+  const dependencies: CallDependencies = {
+    router,
+    client,
+    adapterFor: getAdapter,
+    usage: options.usage,
+    now,
+    maxUpstreamBodyBytes: options.maxUpstreamBodyBytes ?? 64 * 1024 * 1024,
+  };
+  const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const servers = new Set<Server>();
+
+  const authenticate = (request: IncomingMessage, session: GatewaySession | undefined): Caller => {
+    const key = presentedKey(request.headers);
+    if (!key) throw new GatewayError({ status: 401, kind: 'authentication', message: noKeyMessage });
+    const caller = verifier.verify(key);
+    // A session token is only good for traffic from its own sandbox.
+    if (!caller || (session && caller.kind === 'session' && caller.sessionId !== session.id)) {
+      throw new GatewayError({
+        status: 401,
+        kind: 'authentication',
+        message:
+          "invalid API key: it is not this gateway's master key nor a live Warren token (expired or revoked?)",
+      });
+    }
+    return caller;
+  };
+
+  const listModels = (response: ServerResponse, caller: Caller) => {
+    const created = Math.floor(now() / 1000);
+    const names = router
+      .modelNames()
+      .filter((name) => caller.models === null || caller.models.includes(name));
+    // One list readable by both SDKs: OpenAI's fields and Anthropic's side by side.
+    sendJson(response, 200, {
+      object: 'list',
+      data: names.map((id) => ({
+        id,
+        object: 'model',
+        type: 'model',
+        created,
+        created_at: new Date(created * 1000).toISOString(),
+        owned_by: 'warren',
+        display_name: id,
+      })),
+      has_more: false,
+      first_id: names[0] ?? null,
+      last_id: names.at(-1) ?? null,
+    });
+  };
+
+  const handle = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    session: GatewaySession | undefined,
+  ) => {
+    const clock = performance.now();
+    const startedAt = now();
+    const route = routeOf(request.method, request.url);
+    const adapter = getAdapter(route?.protocol ?? protocolGuess(request.url));
+    try {
+      if (!route) {
+        request.resume();
+        sendError(response, adapter, {
+          status: 404,
+          kind: 'not-found',
+          message: `no such endpoint: ${request.method} ${request.url?.split('?')[0]}; the gateway serves POST /v1/chat/completions, /v1/responses, /v1/messages, /v1/messages/count_tokens and GET /v1/models, /health`,
+        });
+        return;
+      }
+      if (route.endpoint === 'health') {
+        request.resume();
+        sendJson(response, 200, { status: 'ok' });
+        return;
+      }
+      const caller = authenticate(request, session);
+      if (route.endpoint === 'models') {
+        request.resume();
+        listModels(response, caller);
+        return;
+      }
+      const body = parseJsonBody(await readBody(request, maxBodyBytes));
+      await handleModelCall(dependencies, {
+        request,
+        response,
+        route,
+        caller,
+        sessionId: session?.id ?? caller.sessionId,
+        body,
+        startedAt,
+        clock,
+      });
+    } catch (error) {
+      if (!(error instanceof GatewayError))
+        options.log?.(`gateway: internal error: ${(error as Error).stack ?? String(error)}`);
+      answerFailure(response, adapter, error);
+    } finally {
+      options.log?.(
+        `${request.method} ${request.url?.split('?')[0]} ${response.statusCode} ${(performance.now() - clock).toFixed(1)}ms`,
+      );
+    }
+  };
+
+  const handler: GatewayHandler = (request, response, session) => {
+    // The handler never throws and never leaves a promise unhandled: the proxy calls it blindly.
+    handle(request, response, session).catch((error: unknown) => {
+      options.log?.(`gateway: ${String(error)}`);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  };
+
+  return {
+    handler,
+    issueSessionToken: (sessionId) => sessionTokens.issue(sessionId),
+    revokeSessionToken: (sessionId) => sessionTokens.revoke(sessionId),
+    listen(port, host = '127.0.0.1') {
+      const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) =>
+        handler(request, response),
+      );
+      servers.add(server);
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    async close() {
+      await Promise.all(
+        [...servers].map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeIdleConnections();
+            }),
+        ),
+      );
+      servers.clear();
+      client.close();
+    },
+  };
+}
