@@ -174,6 +174,103 @@ describe('routing across deployments', () => {
   });
 });
 
+describe('upstreams that misbehave', () => {
+  it('retries a deployment that hangs up without answering', async () => {
+    const rude = await extraFake({ reply: () => ({ kind: 'hang-up' }) });
+    const { url, usage } = await fixtureWith({
+      extraModels: [
+        {
+          model_name: 'pair',
+          litellm_params: { model: 'openai/a', api_base: `${rude.url}/v1`, weight: 1000 },
+        },
+        {
+          model_name: 'pair',
+          litellm_params: { model: 'openai/b', api_base: `${rude.url}/v1`, weight: 0.001 },
+        },
+        {
+          model_name: 'pair',
+          litellm_params: { model: 'anthropic/c', api_base: 'http://127.0.0.1:9', weight: 0.000001 },
+        },
+      ],
+      settings: { fallbacks: [{ pair: ['gpt-fake'] }] },
+    });
+    const completion = await openaiClient(url).chat.completions.create({
+      model: 'pair',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(completion.choices[0]!.message.content).toBe(defaultText);
+    expect(usage[0]).toMatchObject({ status: 200, attempts: 4, upstream: 'openai/gpt-fake' });
+  });
+
+  it('replays a whole JSON answer as a stream when the upstream ignored stream: true', async () => {
+    const { url } = await fixtureWith({
+      openai: {
+        ignoreStream: true,
+        reply: () => ({
+          kind: 'answer',
+          text: 'whole',
+          toolCalls: [{ id: 'call_1', name: 'f', arguments: '{"a":1}' }],
+        }),
+      },
+    });
+    const message = await anthropicClient(url)
+      .messages.stream({
+        model: 'gpt-fake',
+        max_tokens: 10,
+        messages: [{ role: 'user', content: 'hi' }],
+        tools: [{ name: 'f', input_schema: { type: 'object' } }],
+      })
+      .finalMessage();
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: 'text', text: 'whole' }),
+      expect.objectContaining({ type: 'tool_use', id: 'call_1', input: { a: 1 } }),
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+  });
+
+  it('answers 502 in the caller shape when a 200 answer is not the protocol it should be', async () => {
+    const { url, usage } = await fixtureWith({
+      openai: {
+        reply: () => ({ kind: 'raw', status: 200, contentType: 'application/json', body: '<html>oops' }),
+      },
+    });
+    const error = await anthropicClient(url)
+      .messages.create({ model: 'gpt-fake', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(502);
+    expect(usage[0]).toMatchObject({ status: 502, upstream: 'openai/gpt-fake' });
+  });
+
+  it('survives garbage inside a stream and still closes it properly', async () => {
+    const garbage =
+      'data: {not json\n\ndata: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\nevent: weird\ndata: 42\n\n';
+    const { url } = await fixtureWith({
+      openai: {
+        reply: () => ({ kind: 'raw', status: 200, contentType: 'text/event-stream', body: garbage }),
+      },
+    });
+    const response = await fetch(`${url}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': masterKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'gpt-fake',
+        max_tokens: 10,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    // The stream ends in exactly one terminal event: an error (no finish came), not a hang or a crash.
+    expect(text).toMatch(/event: error/);
+    const after = await openaiClient(url).chat.completions.create({
+      model: 'claude-fake',
+      messages: [{ role: 'user', content: 'still alive?' }],
+    });
+    expect(after.choices[0]!.message.content).toBe(defaultText);
+  });
+});
+
 describe('what reaches the upstream', () => {
   it("rewrites Claude identity lines for a non-Anthropic model, and leaves them for Anthropic's", async () => {
     const { url, openai, anthropic } = await fixtureWith({});

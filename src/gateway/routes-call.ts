@@ -16,7 +16,7 @@ import type {
 } from './protocol/types.js';
 import type { Deployment, Router } from './router.js';
 import { readUpstreamBody, sendError, sendJson, tryParseJson, type Route } from './server-io.js';
-import { relayStream, type StreamOutcome } from './routes-stream.js';
+import { partsOfResponse, relayStream, type StreamOutcome } from './routes-stream.js';
 import type { UsageRecord, UsageSink } from './usage.js';
 
 /** What one model call needs from the gateway that runs it. */
@@ -75,6 +75,10 @@ function upstreamHeaders(
     if (fromAnthropicCaller && typeof beta === 'string') headers['anthropic-beta'] = beta;
   }
   return { ...headers, ...deployment.entry.headers };
+}
+
+function isEventStream(response: IncomingMessage): boolean {
+  return String(response.headers['content-type'] ?? 'text/event-stream').includes('text/event-stream');
 }
 
 function modelAllowed(caller: Caller, model: string): boolean {
@@ -193,30 +197,40 @@ export async function handleModelCall(dependencies: CallDependencies, context: C
     }
     dependencies.router.reportSuccess(deployment);
     const where = { upstream: deployment.label, apiBase: deployment.apiBase, attempts: tried };
-    if (!modelRequest.stream) {
-      const text = await readUpstreamBody(upstreamResponse, dependencies.maxUpstreamBodyBytes);
-      const decoded = upstreamAdapter.decodeUpstreamResponse(tryParseJson(text), {
-        toolNames: upstream.toolNames,
+    try {
+      const wholeAnswer = !modelRequest.stream || !isEventStream(upstreamResponse);
+      const decoded = wholeAnswer
+        ? upstreamAdapter.decodeUpstreamResponse(
+            tryParseJson(await readUpstreamBody(upstreamResponse, dependencies.maxUpstreamBodyBytes)),
+            { toolNames: upstream.toolNames },
+          )
+        : undefined;
+      if (!modelRequest.stream) {
+        sendJson(response, 200, callerAdapter.encodeResponse(decoded!, { request: modelRequest }));
+        record({ status: 200, ...where, ...usageTotals(decoded!.usage) });
+        return;
+      }
+      const outcome: StreamOutcome = await relayStream({
+        upstreamResponse: decoded ? partsOfResponse(decoded) : upstreamResponse,
+        response,
+        decoder: upstreamAdapter.createStreamDecoder({ toolNames: upstream.toolNames }),
+        encoder: callerAdapter.createStreamEncoder({ request: modelRequest }),
+        clock: context.clock,
+        signal: abort.signal,
       });
-      sendJson(response, 200, callerAdapter.encodeResponse(decoded, { request: modelRequest }));
-      record({ status: 200, ...where, ...usageTotals(decoded.usage) });
-      return;
+      record({
+        status: 200,
+        ...where,
+        ...usageTotals(outcome.usage),
+        timeToFirstTokenMs: outcome.timeToFirstTokenMs,
+        error: outcome.error,
+      });
+    } catch (error) {
+      // An answer that could not be read or translated: nothing reached the caller yet, so say so in its shape.
+      const info = toErrorInfo(error);
+      answerFailure(response, callerAdapter, error);
+      record({ status: info.status, ...where, error: info.message });
     }
-    const outcome: StreamOutcome = await relayStream({
-      upstreamResponse,
-      response,
-      decoder: upstreamAdapter.createStreamDecoder({ toolNames: upstream.toolNames }),
-      encoder: callerAdapter.createStreamEncoder({ request: modelRequest }),
-      clock: context.clock,
-      signal: abort.signal,
-    });
-    record({
-      status: 200,
-      ...where,
-      ...usageTotals(outcome.usage),
-      timeToFirstTokenMs: outcome.timeToFirstTokenMs,
-      error: outcome.error,
-    });
     return;
   }
 

@@ -1,10 +1,11 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSseParser } from './protocol/sse.js';
-import type { StreamDecoder, StreamEncoder, StreamPart, Usage } from './protocol/types.js';
+import type { ModelResponse, StreamDecoder, StreamEncoder, StreamPart, Usage } from './protocol/types.js';
 
 export interface StreamRelay {
-  upstreamResponse: IncomingMessage;
+  /** An SSE answer to translate as it arrives, or the parts of an answer already read whole. */
+  upstreamResponse: IncomingMessage | StreamPart[];
   response: ServerResponse;
   decoder: StreamDecoder;
   encoder: StreamEncoder;
@@ -68,8 +69,15 @@ export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
     if (!response.write(text)) await once(response, 'drain', { signal: relay.signal });
   };
 
+  const upstream = relay.upstreamResponse;
+  if (Array.isArray(upstream)) {
+    take(upstream);
+    pending += encoder.end();
+    response.end(pending);
+    return outcome;
+  }
   try {
-    for await (const chunk of relay.upstreamResponse) {
+    for await (const chunk of upstream) {
       for (const event of parser.push(chunk as Buffer)) take(relay.decoder.decode(event));
       await flush();
     }
@@ -78,7 +86,7 @@ export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
     // The upstream broke off (reset, idle timeout) or the caller left; the decoder's end() says which part is missing.
   }
   if (relay.signal.aborted) {
-    relay.upstreamResponse.destroy();
+    upstream.destroy();
     outcome.error = 'client went away';
     return outcome;
   }
@@ -87,4 +95,55 @@ export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
   if (pending) response.write(pending);
   response.end();
   return outcome;
+}
+
+/**
+ * Some OpenAI-compatible servers ignore `stream: true` and answer with one JSON body. The caller
+ * asked for a stream, so the whole answer is replayed as the parts a stream would have carried.
+ */
+export function partsOfResponse(response: ModelResponse): StreamPart[] {
+  const parts: StreamPart[] = [
+    {
+      type: 'stream-start',
+      id: response.id,
+      model: response.model,
+      usage: { inputTokens: response.usage.inputTokens },
+    },
+  ];
+  response.content.forEach((part, index) => {
+    const id = `${index}`;
+    switch (part.type) {
+      case 'text':
+        parts.push(
+          { type: 'text-start', id },
+          { type: 'text-delta', id, delta: part.text },
+          { type: 'text-end', id },
+        );
+        return;
+      case 'reasoning':
+        parts.push(
+          { type: 'reasoning-start', id, ...(part.redactedData ? { redactedData: part.redactedData } : {}) },
+          ...(part.text ? [{ type: 'reasoning-delta' as const, id, delta: part.text }] : []),
+          { type: 'reasoning-end', id, ...(part.signature ? { signature: part.signature } : {}) },
+        );
+        return;
+      case 'tool-call':
+        parts.push(
+          { type: 'tool-input-start', id: part.id, name: part.name },
+          { type: 'tool-input-delta', id: part.id, delta: part.inputJson },
+          { type: 'tool-input-end', id: part.id },
+        );
+        return;
+      case 'image':
+      case 'tool-result':
+        return;
+    }
+  });
+  parts.push({
+    type: 'finish',
+    finishReason: response.finishReason,
+    usage: response.usage,
+    ...(response.stopSequence ? { stopSequence: response.stopSequence } : {}),
+  });
+  return parts;
 }

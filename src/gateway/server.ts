@@ -83,6 +83,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const servers = new Set<Server>();
+  // Requests of the listening servers still being answered, so close() can let them finish.
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
 
   const authenticate = (request: IncomingMessage, session: GatewaySession | undefined): Caller => {
     const key = presentedKey(request.headers);
@@ -189,9 +192,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     issueSessionToken: (sessionId) => sessionTokens.issue(sessionId),
     revokeSessionToken: (sessionId) => sessionTokens.revoke(sessionId),
     listen(port, host = '127.0.0.1') {
-      const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) =>
-        handler(request, response),
-      );
+      const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
+        inFlight += 1;
+        response.once('close', () => {
+          inFlight -= 1;
+          if (inFlight === 0) onIdle?.();
+        });
+        handler(request, response);
+      });
       servers.add(server);
       return new Promise((resolve, reject) => {
         server.once('error', reject);
@@ -202,15 +210,14 @@ export function createGateway(options: GatewayOptions): Gateway {
       });
     },
     async close() {
-      await Promise.all(
-        [...servers].map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeIdleConnections();
-            }),
-        ),
+      const closing = [...servers].map(
+        (server) => new Promise<void>((resolve) => server.close(() => resolve())),
       );
+      // Calls under way finish; then the sockets left are idle keep-alive ones (some clients open
+      // spare connections that never carry a request, which Node does not count as idle).
+      if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+      for (const server of servers) server.closeAllConnections();
+      await Promise.all(closing);
       servers.clear();
       client.close();
     },

@@ -36,6 +36,8 @@ export type FakeReply =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Streams the answer, then destroys the socket after `afterEvents` SSE events. */
   | { kind: 'truncate'; afterEvents: number; reply: FakeReply & { kind: 'answer' } }
+  /** Exactly these bytes, whatever the protocol (for garbage answers). */
+  | { kind: 'raw'; status: number; contentType: string; body: string }
   /** Accepts the request and never answers (for timeouts). */
   | { kind: 'stall' }
   /** Closes the connection without an answer (for retries). */
@@ -58,6 +60,8 @@ export interface FakeLlmOptions {
   /** Characters per text delta. */
   textChunk?: number;
   argumentChunk?: number;
+  /** Answer with one JSON body even when a stream was asked for (some servers do). */
+  ignoreStream?: boolean;
   /** Keep no record of requests (the bench). */
   record?: boolean;
 }
@@ -333,7 +337,11 @@ async function startFake(paths: string[], answer: Answer, options: FakeLlmOption
     const reply = (options.reply ?? defaultReply)(recorded, count++);
     switch (reply.kind) {
       case 'answer':
-        answer(response, body, reply, options);
+        answer(response, options.ignoreStream ? { ...body, stream: false } : body, reply, options);
+        return;
+      case 'raw':
+        response.writeHead(reply.status, { 'content-type': reply.contentType });
+        response.end(reply.body);
         return;
       case 'truncate':
         answer(response, body, reply.reply, options, reply.afterEvents);
