@@ -12,6 +12,7 @@ export type WarrenErrorCode =
   | 'not-found'
   | 'unauthorized'
   | 'forbidden'
+  | 'rate-limited'
   | 'conflict'
   | 'upstream-failed'
   | 'internal';

@@ -8,9 +8,18 @@ import {
   createEgressProxy,
   type CertificateAuthority,
   type EgressProxy,
+  type FlowRecord,
   type HostPolicy,
   type HostRule,
 } from '../proxy/index.js';
+import {
+  createGateway,
+  createStoredTokenVerifier,
+  parseGatewayConfig,
+  pickGatewayKeys,
+  type Gateway,
+} from '../gateway/index.js';
+import type { SessionTokenIssuer } from '../sessions/index.js';
 import { openStore, type Store } from '../store/index.js';
 
 /** The long-lived parts that `warren run`, `warren proxy` and `warren serve` share in one process. */
@@ -22,6 +31,10 @@ export interface Runtime {
   /** System roots + Warren's CA: what sandboxes trust. */
   caBundlePath: string;
   proxy: EgressProxy;
+  /** The model gateway, served to sandboxes in process through the proxy (origin-form requests). */
+  gateway: Gateway;
+  /** Per-session gateway tokens: what sandboxes hold instead of provider keys. */
+  sessionTokens: SessionTokenIssuer;
   /** The config's rules followed by the given command-line ones. */
   policyWith(extra: { allow?: string[]; deny?: string[] }): HostPolicy;
   close(): Promise<void>;
@@ -30,6 +43,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   env: NodeJS.ProcessEnv;
   configPath?: string;
+  /** Hears every flow as the proxy records it (live views in `warren serve`). */
+  onFlowRecorded?: (flow: FlowRecord) => void;
 }
 
 function rulesOf(entries: RuleEntry[], action: HostRule['action']): HostRule[] {
@@ -49,12 +64,33 @@ function writeCaBundle(home: WarrenHome, ca: CertificateAuthority): string {
 
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const home = openHome(options.env);
-  const config = loadConfig(options.configPath ?? home.configPath, { explicit: options.configPath !== undefined });
-  const store = openStore(home.databasePath);
+  const config = loadConfig(options.configPath ?? home.configPath, {
+    explicit: options.configPath !== undefined,
+  });
+  const store = openStore(
+    home.databasePath,
+    options.onFlowRecorded ? { onFlowRecorded: options.onFlowRecorded } : {},
+  );
   try {
     const ca = await createCertificateAuthority({ dir: home.caDir });
     const caBundlePath = writeCaBundle(home, ca);
-    const proxy = createEgressProxy({ ca, sink: store.flows, bodyCapBytes: config.proxy.bodyCapBytes });
+    // warren.yaml carries LiteLLM's keys (model_list, general_settings…) as is.
+    const gatewayConfig = parseGatewayConfig(
+      pickGatewayKeys(config as unknown as Record<string, unknown>),
+      options.env,
+      options.configPath ?? home.configPath,
+    );
+    const gateway = createGateway({
+      config: gatewayConfig,
+      tokens: createStoredTokenVerifier(store.tokens),
+      usage: store.usage,
+    });
+    const proxy = createEgressProxy({
+      ca,
+      sink: store.flows,
+      bodyCapBytes: config.proxy.bodyCapBytes,
+      gateway: gateway.handler,
+    });
     return {
       home,
       config,
@@ -62,6 +98,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       ca,
       caBundlePath,
       proxy,
+      gateway,
+      sessionTokens: {
+        issue: (sessionId) => gateway.issueSessionToken(sessionId),
+        revoke: (sessionId) => void gateway.revokeSessionToken(sessionId),
+      },
       policyWith(extra) {
         return compilePolicy([
           ...rulesOf(config.policy.allow, 'allow'),
@@ -72,6 +113,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       },
       async close() {
         await proxy.close();
+        await gateway.close();
         store.close();
       },
     };

@@ -9,3 +9,32 @@ export {
   type SessionTokenIssuer,
 } from './lifecycle.js';
 export { spawnWithPipes, spawnWithPty, type SpawnedSandbox } from './spawn.js';
+export {
+  createSessionManager,
+  type LiveSession,
+  type NewSession,
+  type SessionEvent,
+  type SessionFiles,
+  type SessionManager,
+  type SessionManagerOptions,
+  type SpawnTerminal,
+} from './manager.js';
+export { defaultAgentPresets, resolvePreset, type AgentPreset } from './manager-presets.js';
+export type { WorkspaceSource } from './manager-workspace.js';
+export {
+  createPtyHost,
+  defaultFlowControl,
+  type FlowControlLimits,
+  type PtyHost,
+  type TerminalProcess,
+  type TerminalServerMessage,
+  type TerminalViewer,
+  type ViewerHandle,
+} from './pty-host.js';
+export {
+  asciicastEvent,
+  asciicastHeader,
+  createTerminalRecording,
+  type TerminalRecording,
+} from './recording.js';
+export { createHeadlessTerminal, type HeadlessTerminal } from './terminal.js';

@@ -23,6 +23,8 @@ export interface SessionParts {
 }
 
 export interface SessionOptions {
+  /** A session id chosen by the caller (e.g. to name its workspace folder first); a fresh one otherwise. */
+  id?: string;
   kind: string;
   command: string[];
   workspace: string;
@@ -62,7 +64,7 @@ export function exitStatus(exit: SessionExit, signals: Record<string, number>): 
  * session), the gateway token, and the driver's launch plan. Any failure undoes what was done (fail closed).
  */
 export async function prepareSession(parts: SessionParts, options: SessionOptions): Promise<PreparedSession> {
-  const id = newSessionId();
+  const id = options.id ?? newSessionId();
   const folder = join(parts.runDir, id);
   parts.store.sessions.create({
     id,

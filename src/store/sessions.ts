@@ -70,6 +70,8 @@ export interface SessionRepository {
   update(id: string, changes: Partial<Pick<SessionRow, 'state' | 'endedAt' | 'exitCode' | 'details'>>): void;
   /** Marks every session still starting/running as ended (used at start-up after a crash). */
   endAllRunning(now: number): number;
+  /** Deletes the session and its recorded flows; false when there was no such session. */
+  remove(id: string): boolean;
 }
 
 export function createSessionRepository(database: SqliteDatabase): SessionRepository {
@@ -81,7 +83,12 @@ export function createSessionRepository(database: SqliteDatabase): SessionReposi
   const selectMany = database.prepare('SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?');
   return {
     create(session) {
-      const row: SessionRow = { ...session, state: session.state ?? 'starting', endedAt: null, exitCode: null };
+      const row: SessionRow = {
+        ...session,
+        state: session.state ?? 'starting',
+        endedAt: null,
+        exitCode: null,
+      };
       insert.run({
         ...row,
         command: JSON.stringify(row.command),
@@ -100,8 +107,10 @@ export function createSessionRepository(database: SqliteDatabase): SessionReposi
       const columns: string[] = [];
       const values: Record<string, unknown> = { id };
       if (changes.state !== undefined) (columns.push('state = @state'), (values.state = changes.state));
-      if (changes.endedAt !== undefined) (columns.push('ended_at = @endedAt'), (values.endedAt = changes.endedAt));
-      if (changes.exitCode !== undefined) (columns.push('exit_code = @exitCode'), (values.exitCode = changes.exitCode));
+      if (changes.endedAt !== undefined)
+        (columns.push('ended_at = @endedAt'), (values.endedAt = changes.endedAt));
+      if (changes.exitCode !== undefined)
+        (columns.push('exit_code = @exitCode'), (values.exitCode = changes.exitCode));
       if (changes.details !== undefined)
         (columns.push('details = @details'), (values.details = JSON.stringify(changes.details)));
       if (columns.length === 0) return;
@@ -111,6 +120,12 @@ export function createSessionRepository(database: SqliteDatabase): SessionReposi
       return database
         .prepare(`UPDATE sessions SET state = 'ended', ended_at = ? WHERE state IN ('starting', 'running')`)
         .run(now).changes;
+    },
+    remove(id) {
+      return database.transaction(() => {
+        database.prepare('DELETE FROM flows WHERE session_id = ?').run(id);
+        return database.prepare('DELETE FROM sessions WHERE id = ?').run(id).changes > 0;
+      })();
     },
   };
 }

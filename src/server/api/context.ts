@@ -1,0 +1,30 @@
+import type { FlowRecord, HostPolicy } from '../../proxy/index.js';
+import type { SandboxLimits } from '../../sandbox/index.js';
+import type { AgentPreset, SessionManager } from '../../sessions/index.js';
+import type { Store } from '../../store/index.js';
+import type { AuthService, Authenticated } from '../auth/auth-service.js';
+import type { EventHub } from '../events.js';
+import type { Route } from '../http/router.js';
+
+/** Everything the API routes use; assembled by `warren serve` (or a test) and owned by the caller. */
+export interface ApiParts {
+  store: Store;
+  sessions: SessionManager;
+  auth: AuthService;
+  events: EventHub;
+  presets: AgentPreset[];
+  /** The configured rules followed by the session's own (runtime.policyWith). */
+  policyFor(extra: { allow: string[]; deny: string[] }): HostPolicy;
+  defaultLimits: SandboxLimits;
+  /** Model names the gateway routes, when a gateway runs. */
+  models?: () => string[];
+  /** The gateway's usage for one session, when a gateway runs. */
+  usageFor?: (sessionId: string) => unknown;
+  /** Adds an allow rule to a running session's policy; absent when the proxy cannot update policies. */
+  allowHostLive?: (sessionId: string, host: string) => boolean;
+  flowsToHar(flows: FlowRecord[]): unknown;
+  /** Absolute paths that a session may not use in place or copy (Warren's own home). */
+  forbiddenWorkspaceRoots: string[];
+}
+
+export type ApiRoute = Route<Authenticated>;

@@ -1,0 +1,200 @@
+import { resolve, sep } from 'node:path';
+import { z } from 'zod';
+import { parseSize } from '../../config/index.js';
+import { WarrenError } from '../../errors/index.js';
+import { resolvePreset, type WorkspaceSource } from '../../sessions/index.js';
+import type { SessionRow } from '../../store/index.js';
+import { readJson, sendJson } from '../http/respond.js';
+import type { ApiParts, ApiRoute } from './context.js';
+
+const ruleList = z.array(z.string().min(1).max(300)).max(200).default([]);
+
+const newSessionSchema = z
+  .object({
+    agent: z.string().min(1).max(50).describe('a preset name (GET /api/presets) or "custom"'),
+    command: z
+      .union([z.string().min(1).max(10_000), z.array(z.string().max(10_000)).min(1).max(200)])
+      .optional()
+      .describe('for "custom": a shell line (run by /bin/sh -c) or an argv'),
+    model: z.string().max(200).optional(),
+    workspace: z
+      .discriminatedUnion('kind', [
+        z.object({ kind: z.literal('empty') }),
+        z.object({ kind: z.literal('copy'), path: z.string().min(1).max(4096) }),
+        z.object({ kind: z.literal('clone'), url: z.string().min(1).max(4096) }),
+        z.object({ kind: z.literal('in-place'), path: z.string().min(1).max(4096) }),
+      ])
+      .default({ kind: 'empty' }),
+    allow: ruleList,
+    deny: ruleList,
+    limits: z
+      .object({
+        memory: z.union([z.string(), z.number()]).optional(),
+        pids: z.number().int().positive().optional(),
+        cpuSeconds: z.number().int().positive().optional(),
+      })
+      .strict()
+      .default({}),
+    cols: z.number().int().min(2).max(1000).default(100),
+    rows: z.number().int().min(1).max(500).default(30),
+  })
+  .strict();
+
+export type NewSessionBody = z.infer<typeof newSessionSchema>;
+
+/** A session as the API shows it. */
+export function describeSession(parts: ApiParts, row: SessionRow) {
+  const live = parts.sessions.live(row.id);
+  return {
+    id: row.id,
+    state: row.state,
+    agent: row.kind,
+    command: row.command,
+    model: typeof row.details.model === 'string' ? row.details.model : null,
+    createdAt: row.createdAt,
+    endedAt: row.endedAt,
+    exitCode: row.exitCode,
+    workspace: row.workspace,
+    driver: row.driver,
+    flowCount: parts.store.flows.count(row.id),
+    viewers: live?.host.viewerCount ?? 0,
+    // A running row without a live terminal belongs to another process (e.g. `warren run`).
+    attachable: live !== undefined,
+    error: typeof row.details.error === 'string' ? row.details.error : null,
+  };
+}
+
+function workspaceOf(parts: ApiParts, source: NewSessionBody['workspace']): WorkspaceSource {
+  if (source.kind === 'copy' || source.kind === 'in-place') {
+    const path = resolve(source.path);
+    for (const root of parts.forbiddenWorkspaceRoots) {
+      if (path === root || path.startsWith(root + sep) || root.startsWith(path + sep)) {
+        throw new WarrenError('forbidden', `${path} holds Warren's own data and cannot be a workspace`);
+      }
+    }
+    return { kind: source.kind, path };
+  }
+  return source;
+}
+
+function commandOf(parts: ApiParts, body: NewSessionBody) {
+  if (body.agent === 'custom') {
+    if (body.command === undefined) {
+      throw new WarrenError('invalid-argument', 'a custom session needs a command');
+    }
+    return {
+      command: typeof body.command === 'string' ? ['/bin/sh', '-c', body.command] : body.command,
+      env: {},
+      hosts: [],
+    };
+  }
+  const preset = resolvePreset(parts.presets, body.agent, body.model);
+  if (!preset) {
+    throw new WarrenError('invalid-argument', `unknown agent "${body.agent}"`, {
+      hint: `one of: ${[...parts.presets.map((candidate) => candidate.name), 'custom'].join(', ')}`,
+    });
+  }
+  return preset;
+}
+
+export function sessionRoutes(parts: ApiParts): ApiRoute[] {
+  const rowOf = (id: string | undefined): SessionRow => {
+    const row = id === undefined ? undefined : parts.store.sessions.get(id);
+    if (!row) throw new WarrenError('not-found', `no session ${id ?? ''}`);
+    return row;
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/api/presets',
+      access: 'login',
+      handle: ({ response }) =>
+        sendJson(response, 200, {
+          presets: parts.presets.map((preset) => ({
+            name: preset.name,
+            title: preset.title,
+            command: preset.command,
+          })),
+          models: parts.models?.() ?? [],
+        }),
+    },
+    {
+      method: 'GET',
+      path: '/api/sessions',
+      access: 'login',
+      handle({ response, url }) {
+        const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 100) || 100, 1), 1000);
+        const rows = parts.store.sessions.list({ limit });
+        sendJson(response, 200, { sessions: rows.map((row) => describeSession(parts, row)) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/sessions',
+      access: 'login',
+      async handle({ request, response }) {
+        const body = await readJson(request, newSessionSchema);
+        const { command, env, hosts } = commandOf(parts, body);
+        const workspace = workspaceOf(parts, body.workspace);
+        const allow = [...hosts, ...body.allow];
+        const policy = parts.policyFor({ allow, deny: body.deny });
+        const memory = body.limits.memory ?? parts.defaultLimits.memoryBytes;
+        const limits = {
+          ...parts.defaultLimits,
+          ...(memory !== undefined
+            ? { memoryBytes: typeof memory === 'number' ? memory : parseSize(memory) }
+            : {}),
+          ...(body.limits.pids !== undefined ? { pids: body.limits.pids } : {}),
+          ...(body.limits.cpuSeconds !== undefined ? { cpuSeconds: body.limits.cpuSeconds } : {}),
+        };
+        const row = await parts.sessions.create({
+          agent: body.agent,
+          command,
+          env,
+          policy,
+          workspace,
+          limits,
+          cols: body.cols,
+          rows: body.rows,
+          details: { model: body.model ?? null, allow, deny: body.deny },
+        });
+        sendJson(response, 201, { session: describeSession(parts, row) });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/sessions/:id',
+      access: 'login',
+      handle: ({ response, params }) =>
+        sendJson(response, 200, { session: describeSession(parts, rowOf(params.id)) }),
+    },
+    {
+      method: 'POST',
+      path: '/api/sessions/:id/stop',
+      access: 'login',
+      async handle({ response, params }) {
+        const row = rowOf(params.id);
+        if (!parts.sessions.live(row.id)?.running) {
+          throw new WarrenError('conflict', `session ${row.id} is not running in this server`);
+        }
+        await parts.sessions.stop(row.id);
+        sendJson(response, 200, { session: describeSession(parts, rowOf(row.id)) });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/api/sessions/:id',
+      access: 'login',
+      async handle({ response, params }) {
+        const row = rowOf(params.id);
+        if (row.state === 'running' && !parts.sessions.live(row.id)) {
+          throw new WarrenError('conflict', `session ${row.id} is running in another process`, {
+            hint: 'end it there first',
+          });
+        }
+        await parts.sessions.remove(row.id);
+        sendJson(response, 200, { ok: true });
+      },
+    },
+  ];
+}

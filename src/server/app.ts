@@ -1,0 +1,130 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { WarrenError } from '../errors/index.js';
+import { authRoutes } from './api/auth-routes.js';
+import type { ApiParts, ApiRoute } from './api/context.js';
+import { flowRoutes } from './api/flow-routes.js';
+import { sessionRoutes } from './api/session-routes.js';
+import type { Authenticated } from './auth/auth-service.js';
+import { secretsEqual } from './auth/tokens.js';
+import { sendError } from './http/errors.js';
+import { originAcceptable, originMatchesHost } from './http/origin.js';
+import { sendJson } from './http/respond.js';
+import { matchRoute } from './http/router.js';
+import { SECURITY_HEADERS, serveStatic } from './http/static.js';
+import { connectEventsSocket } from './ws/events-socket.js';
+import { connectTerminalSocket } from './ws/terminal-socket.js';
+
+export interface WarrenAppOptions extends ApiParts {
+  /** The built web app (web/dist). */
+  webRoot: string;
+  /** True when served over HTTPS: Secure cookies and https Origins. */
+  secure: boolean;
+  log?: (line: string) => void;
+}
+
+/** The HTTP and WebSocket entry points of `warren serve`, for any node:http(s) server to call. */
+export interface WarrenApp {
+  handleRequest(request: IncomingMessage, response: ServerResponse): void;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every WebSocket. */
+  close(): void;
+}
+
+const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
+  const routes: ApiRoute[] = [
+    {
+      method: 'GET',
+      path: '/api/health',
+      access: 'public',
+      handle: ({ response }) => sendJson(response, 200, { ok: true }),
+    },
+    ...authRoutes(options),
+    ...sessionRoutes(options),
+    ...flowRoutes(options),
+  ];
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+
+  /** Cookie, then (for state-changing methods) Origin and the CSRF token: every check must pass. */
+  const authorize = (request: IncomingMessage, access: ApiRoute['access']): Authenticated | undefined => {
+    const mutates = STATE_CHANGING.has(request.method ?? 'GET');
+    if (access !== 'public' && mutates && !originAcceptable(request, options.secure)) {
+      throw new WarrenError('forbidden', 'cross-origin request refused');
+    }
+    if (access !== 'login') return undefined;
+    const authenticated = options.auth.authenticate(request.headers.cookie);
+    if (!authenticated) throw new WarrenError('unauthorized', 'log in first');
+    if (mutates) {
+      const token = request.headers['x-csrf-token'];
+      if (typeof token !== 'string' || !secretsEqual(token, authenticated.login.csrfToken)) {
+        throw new WarrenError('forbidden', 'missing or wrong X-CSRF-Token header', {
+          hint: 'send the csrfToken from GET /api/me in an X-CSRF-Token header',
+        });
+      }
+    }
+    return authenticated;
+  };
+
+  const handleApi = async (request: IncomingMessage, response: ServerResponse, url: URL) => {
+    const match = matchRoute(routes, request.method ?? 'GET', url.pathname);
+    if (match === undefined) throw new WarrenError('not-found', `no API route ${url.pathname}`);
+    if (match === 'method-not-allowed') {
+      throw new WarrenError('invalid-argument', `${request.method ?? ''} is not allowed on ${url.pathname}`);
+    }
+    const auth = authorize(request, match.route.access) as Authenticated;
+    await match.route.handle({ request, response, url, params: match.params, auth });
+  };
+
+  return {
+    handleRequest(request, response) {
+      let url: URL;
+      try {
+        url = new URL(request.url ?? '/', 'http://warren.invalid');
+      } catch {
+        response.writeHead(400).end();
+        return;
+      }
+      if (url.pathname === '/api' || url.pathname.startsWith('/api/')) {
+        for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+        handleApi(request, response, url).catch((error: unknown) => {
+          if (!(error instanceof WarrenError))
+            options.log?.(`warren serve: ${request.method} ${url.pathname}: ${String(error)}`);
+          sendError(response, error);
+        });
+        return;
+      }
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { Allow: 'GET, HEAD' }).end();
+        return;
+      }
+      serveStatic(options.webRoot, url.pathname, response);
+    },
+    handleUpgrade(request, socket, head) {
+      socket.on('error', () => socket.destroy());
+      const url = new URL(request.url ?? '/', 'http://warren.invalid');
+      // A page on another site can open a WebSocket to us with the user's cookies: Origin is the guard.
+      if (!originMatchesHost(request, options.secure)) return refuseUpgrade(socket, 403, 'Forbidden');
+      const authenticated = options.auth.authenticate(request.headers.cookie);
+      if (!authenticated) return refuseUpgrade(socket, 401, 'Unauthorized');
+      if (url.pathname === '/api/events') {
+        sockets.handleUpgrade(request, socket, head, (ws) => connectEventsSocket(ws, options.events));
+        return;
+      }
+      const terminal = /^\/api\/sessions\/([\w-]+)\/terminal$/.exec(url.pathname);
+      const live = terminal ? options.sessions.live(terminal[1] as string) : undefined;
+      if (!live) return refuseUpgrade(socket, 404, 'Not Found');
+      sockets.handleUpgrade(request, socket, head, (ws) => connectTerminalSocket(ws, live.host));
+    },
+    close() {
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+    },
+  };
+}

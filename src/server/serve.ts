@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseSize } from '../config/index.js';
+import { WarrenError } from '../errors/index.js';
+import { flowsToHar } from '../proxy/index.js';
+import { resolveDriver } from '../sandbox/index.js';
+import {
+  createSessionManager,
+  defaultAgentPresets,
+  prepareSession,
+  type SessionManager,
+} from '../sessions/index.js';
+import { createWarrenApp } from './app.js';
+import { createAuthService, type AuthService } from './auth/auth-service.js';
+import { checkBind } from './bind.js';
+import { createEventHub, summarizeFlow } from './events.js';
+import { openRuntime, type Runtime } from './runtime.js';
+
+export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export interface ServeOptions {
+  env: NodeJS.ProcessEnv;
+  configPath?: string;
+  host: string;
+  port: number;
+  tls?: { certPath: string; keyPath: string };
+  forceInsecureBind?: boolean;
+  webRoot?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  /** Present while no password is set: the one-time link where the operator chooses it. */
+  setupUrl: string | undefined;
+  runtime: Runtime;
+  sessions: SessionManager;
+  auth: AuthService;
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Opens the runtime, marks leftover sessions ended, and serves the API and the web app. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  checkBind({
+    host: options.host,
+    tls: options.tls !== undefined,
+    forceInsecureBind: options.forceInsecureBind ?? false,
+  });
+  const tls = options.tls
+    ? { cert: readFileSync(options.tls.certPath), key: readFileSync(options.tls.keyPath) }
+    : undefined;
+  const events = createEventHub();
+  const runtime = await openRuntime({
+    env: options.env,
+    ...(options.configPath ? { configPath: options.configPath } : {}),
+    onFlowRecorded: (flow) =>
+      events.publish({ type: 'flow-recorded', sessionId: flow.sessionId, flow: summarizeFlow(flow) }),
+  });
+  let server: Server | undefined;
+  try {
+    const ended = runtime.store.sessions.endAllRunning(Date.now());
+    if (ended > 0) options.log?.(`warren: marked ${ended} session(s) from an earlier run as ended`);
+    const driver = await resolveDriver(runtime.config.sandbox.driver);
+    const sessions = createSessionManager({
+      store: runtime.store,
+      sessionsDir: runtime.home.sessionsDir,
+      prepare: (sessionOptions) =>
+        prepareSession(
+          {
+            store: runtime.store,
+            proxy: runtime.proxy,
+            driver,
+            caBundlePath: runtime.caBundlePath,
+            runDir: runtime.home.runDir,
+          },
+          sessionOptions,
+        ),
+      onEvent: (event) => events.publish(event),
+    });
+    const auth = createAuthService({ auth: runtime.store.auth, secureCookies: tls !== undefined });
+    const configured = runtime.config.sandbox;
+    const app = createWarrenApp({
+      store: runtime.store,
+      sessions,
+      auth,
+      events,
+      presets: defaultAgentPresets,
+      policyFor: (extra) => runtime.policyWith(extra),
+      defaultLimits: {
+        ...(configured.memory !== undefined ? { memoryBytes: parseSize(configured.memory) } : {}),
+        ...(configured.pids !== undefined ? { pids: configured.pids } : {}),
+        ...(configured.cpuTime !== undefined ? { cpuSeconds: configured.cpuTime } : {}),
+      },
+      flowsToHar: (flows) => flowsToHar(flows),
+      forbiddenWorkspaceRoots: [runtime.home.root],
+      webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
+      secure: tls !== undefined,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    server = tls ? createHttpsServer(tls, app.handleRequest) : createHttpServer(app.handleRequest);
+    server.on('upgrade', app.handleUpgrade);
+    const listening = server;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new WarrenError('conflict', `port ${options.port} on ${options.host} is already in use`, {
+                hint: 'stop the other server or pass --port',
+              })
+            : error,
+        ),
+      );
+      listening.listen(options.port, options.host, resolve);
+    });
+    const port = (listening.address() as AddressInfo).port;
+    const url = `${tls ? 'https' : 'http'}://${urlHost(options.host)}:${port}/`;
+    const setupToken = auth.issueSetupToken();
+    return {
+      url,
+      setupUrl: setupToken ? `${url}#/setup/${setupToken}` : undefined,
+      runtime,
+      sessions,
+      auth,
+      async close() {
+        app.close();
+        await new Promise<void>((resolve) => {
+          listening.close(() => resolve());
+          listening.closeAllConnections();
+        });
+        await sessions.closeAll();
+        await runtime.close();
+      },
+    };
+  } catch (error) {
+    server?.close();
+    await runtime.close();
+    throw error;
+  }
+}
