@@ -129,7 +129,14 @@ export const runCommand: CliCommand = {
         ? createWriteStream(resolve(context.cwd, values.keylog), { mode: 0o600 })
         : undefined;
       const session = await prepareSession(
-        { store: runtime.store, proxy: runtime.proxy, driver, caBundlePath: runtime.caBundlePath, runDir: runtime.home.runDir },
+        {
+          store: runtime.store,
+          proxy: runtime.proxy,
+          driver,
+          caBundlePath: runtime.caBundlePath,
+          runDir: runtime.home.runDir,
+          tokens: runtime.sessionTokens,
+        },
         {
           kind: 'run',
           command,
