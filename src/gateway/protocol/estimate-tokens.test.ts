@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import { describe, expect, it } from 'vitest';
 import { estimateTextTokens, estimateTokens } from './estimate-tokens.js';
 import type { ModelRequest } from './types.js';
@@ -8,7 +10,7 @@ function request(overrides: Partial<ModelRequest>): ModelRequest {
 
 describe('estimateTokens', () => {
   it('lands near real tokenizer counts for English prose', () => {
-    // About 43 BPE tokens (two sentences of 10 and ~33 words and symbols); the estimate must stay close.
+    // o200k counts 37 tokens here.
     const text =
       'The quick brown fox jumps over the lazy dog. Warren runs every agent session in an ephemeral ' +
       'sandbox with no network but loopback, and its only way out is the egress proxy.';
@@ -51,5 +53,33 @@ describe('estimateTokens', () => {
     expect(estimateTokens(request({ system: [{ type: 'text', text: 'x '.repeat(1000) }] }))).toBeGreaterThan(
       500,
     );
+  });
+});
+
+describe('estimateTextTokens against a real BPE tokenizer (OpenAI o200k)', () => {
+  const corpora: Record<string, string> = {
+    prose: readFileSync(new URL('../__fixtures__/README.md', import.meta.url), 'utf8'),
+    typescript: readFileSync(new URL('../adapters/anthropic/encode-stream.ts', import.meta.url), 'utf8'),
+    json: JSON.stringify(
+      {
+        type: 'object',
+        properties: {
+          file_path: { type: 'string', description: 'The absolute path to the file to read' },
+          limit: { type: 'number' },
+        },
+        required: ['file_path'],
+        additionalProperties: false,
+      },
+      null,
+      2,
+    ),
+    sse: readFileSync(new URL('../__fixtures__/openai-chat-parallel-tools.sse', import.meta.url), 'utf8'),
+  };
+
+  it.each(Object.keys(corpora))('%s stays within 0.9–1.35× of o200k', (name) => {
+    const text = corpora[name] as string;
+    const ratio = estimateTextTokens(text) / countO200k(text);
+    expect(ratio).toBeGreaterThan(0.9);
+    expect(ratio).toBeLessThan(1.35);
   });
 });

@@ -1,14 +1,19 @@
 import type { ContentPart, ModelRequest, TextPart } from './types.js';
 
 /**
- * A documented approximation of BPE token counts (cl100k / Claude tokenizers land within about ±15% on
- * English prose and code), used by `count_tokens` and for the input estimate in a stream's first event:
+ * A documented approximation of BPE token counts, used by `count_tokens` and for the input estimate in a
+ * stream's first event. Rules:
  * - a run of letters costs one token per 6 letters (rounded up): common words are one token;
  * - a run of digits costs one token per 3 digits;
- * - a single space before a word is free (BPE merges it into the word); other whitespace runs cost one;
- * - each other ASCII symbol costs one token; each non-ASCII character costs one (CJK is ~1 per character);
+ * - a run of ASCII punctuation costs one token per 2 characters (`();`, `=>`, `"}` are single tokens);
+ * - a single space before anything is free (BPE merges it into the next token); other whitespace runs
+ *   (a newline and its indentation) cost one;
+ * - each non-ASCII character costs one (CJK is about one per character);
  * - each message adds 3 tokens of framing, each tool its JSON schema text plus 8, each image 1,600
  *   (Anthropic's cost of a ~1.15 megapixel image; the real size is not decoded).
+ * Measured against OpenAI's o200k tokenizer (estimate-tokens.test.ts): 0.95–1.25× on prose, TypeScript,
+ * JSON and SSE text. Erring high is deliberate: Claude's tokenizer counts more tokens than o200k for the same
+ * text, and an agent that thinks its context is fuller than it is compacts early instead of overflowing.
  */
 const IMAGE_TOKENS = 1600;
 const MESSAGE_OVERHEAD = 3;
@@ -20,19 +25,20 @@ export function estimateTextTokens(text: string): number {
   const length = text.length;
   while (index < length) {
     const code = text.charCodeAt(index);
+    const start = index;
     if (isLetter(code)) {
-      const start = index;
       while (index < length && isLetter(text.charCodeAt(index))) index += 1;
       tokens += Math.ceil((index - start) / 6);
-    } else if (code >= 48 && code <= 57) {
-      const start = index;
+    } else if (isDigit(code)) {
       while (index < length && isDigit(text.charCodeAt(index))) index += 1;
       tokens += Math.ceil((index - start) / 3);
-    } else if (code === 32 || code === 9 || code === 10 || code === 13) {
-      const start = index;
+    } else if (isSpace(code)) {
       while (index < length && isSpace(text.charCodeAt(index))) index += 1;
-      const followedByWord = index < length && isLetter(text.charCodeAt(index));
-      if (!(index - start === 1 && code === 32 && followedByWord)) tokens += 1;
+      // One space merges into the next token; a newline with its indentation is about one token.
+      if (!(index - start === 1 && code === 32 && index < length)) tokens += 1;
+    } else if (code < 128) {
+      while (index < length && isSymbol(text.charCodeAt(index))) index += 1;
+      tokens += Math.ceil((index - start) / 2);
     } else {
       // Surrogate pairs count once: step over the low half.
       index += code >= 0xd800 && code <= 0xdbff ? 2 : 1;
@@ -80,6 +86,11 @@ function isLetter(code: number): boolean {
 
 function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
+}
+
+/** ASCII punctuation: runs like `();` or `=>` are common BPE tokens. */
+function isSymbol(code: number): boolean {
+  return code < 128 && code > 32 && !isLetter(code) && !isDigit(code);
 }
 
 function isSpace(code: number): boolean {
