@@ -1,5 +1,10 @@
+import { describe, expect, it } from 'vitest';
+import { estimateTokens } from '../../protocol/estimate-tokens.js';
+import type { StreamPart } from '../../protocol/types.js';
 import { runRoundTripSuite } from '../round-trip.case.js';
+import { encodeStream, expectAnthropicEventOrder, parseEvents } from '../stream-helpers.case.js';
 import { anthropicMessagesAdapter } from './index.js';
+import { parseAnthropicRequest } from './parse-request.js';
 
 runRoundTripSuite(anthropicMessagesAdapter, {
   skips: {
@@ -15,4 +20,115 @@ runRoundTripSuite(anthropicMessagesAdapter, {
     { model: 'm', max_tokens: '10', messages: [] },
     { model: 'm', messages: [], tool_choice: { type: 'sometimes' } },
   ],
+});
+
+describe('Anthropic stream encoder', () => {
+  const request = parseAnthropicRequest({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 100,
+    system: 'You are terse. '.repeat(50),
+    messages: [{ role: 'user', content: 'Summarise the repository layout for me, please.' }],
+  });
+
+  function events(parts: StreamPart[]): Array<{ type: string } & Record<string, unknown>> {
+    return parseEvents(encodeStream(anthropicMessagesAdapter, parts, { request, responseId: 'msg_1' })).map(
+      (event) => JSON.parse(event.data) as { type: string } & Record<string, unknown>,
+    );
+  }
+
+  it('serializes interleaved parallel tool calls into one block after another', () => {
+    const text = encodeStream(
+      anthropicMessagesAdapter,
+      [
+        { type: 'tool-input-start', id: 'a', name: 'Read' },
+        { type: 'tool-input-start', id: 'b', name: 'Read' },
+        { type: 'tool-input-delta', id: 'b', delta: '{"path":"b"}' },
+        { type: 'tool-input-delta', id: 'a', delta: '{"path":"a"}' },
+        { type: 'tool-input-end', id: 'b' },
+        { type: 'text-delta', id: 'late', delta: 'text without a start' },
+        { type: 'finish', finishReason: 'stop', usage: { inputTokens: 5, outputTokens: 5 } },
+      ],
+      { request },
+    );
+    expectAnthropicEventOrder(parseEvents(text));
+    const blocks = parseEvents(text)
+      .map(
+        (event) => JSON.parse(event.data) as { type: string; content_block?: { id?: string; type: string } },
+      )
+      .flatMap((event) => (event.content_block ? [event.content_block.id ?? event.content_block.type] : []));
+    expect(blocks).toEqual(['a', 'b', 'text']);
+    // A tool call was emitted, so the caller must see tool_use even though the upstream said stop.
+    expect(text).toContain('"stop_reason":"tool_use"');
+  });
+
+  it('estimates input tokens for message_start when the upstream reports none until the end', () => {
+    const sent = events([
+      { type: 'stream-start', id: 'x', model: 'gpt' },
+      { type: 'text-start', id: 't' },
+      { type: 'text-delta', id: 't', delta: 'ok' },
+      { type: 'text-end', id: 't' },
+      { type: 'finish', finishReason: 'stop', usage: { inputTokens: 321, outputTokens: 2 } },
+    ]);
+    const start = sent[0]?.message as { usage: { input_tokens: number } };
+    expect(start.usage.input_tokens).toBe(estimateTokens(request));
+    expect(start.usage.input_tokens).toBeGreaterThan(50);
+    expect(sent.find((event) => event.type === 'message_delta')?.usage).toMatchObject({
+      input_tokens: 321,
+      output_tokens: 2,
+    });
+  });
+
+  it('keeps the estimate when the upstream never reports usage, and the upstream count when it does at start', () => {
+    const silent = events([
+      { type: 'finish', finishReason: 'stop', usage: { inputTokens: 0, outputTokens: 0 } },
+    ]);
+    expect(silent.find((event) => event.type === 'message_delta')?.usage).toMatchObject({
+      input_tokens: estimateTokens(request),
+    });
+    const counted = events([
+      { type: 'stream-start', id: 'x', model: 'claude', usage: { inputTokens: 900, cacheRead: 800 } },
+      { type: 'finish', finishReason: 'stop', usage: { inputTokens: 900, outputTokens: 1, cacheRead: 800 } },
+    ]);
+    expect((counted[0]?.message as { usage: unknown }).usage).toMatchObject({
+      input_tokens: 100,
+      cache_read_input_tokens: 800,
+    });
+  });
+
+  it('sends an error event, not a half-closed message, when the stream ends early', () => {
+    const sent = events([
+      { type: 'text-start', id: 't' },
+      { type: 'text-delta', id: 't', delta: 'par' },
+    ]);
+    expect(sent.map((event) => event.type)).toEqual([
+      'message_start',
+      'content_block_start',
+      'content_block_delta',
+      'error',
+    ]);
+    expect(sent[3]).toMatchObject({
+      error: { type: 'api_error', message: expect.stringMatching(/ended before/) },
+    });
+  });
+
+  it('passes thinking signatures and redacted thinking through', () => {
+    const sent = events([
+      { type: 'reasoning-start', id: 'r' },
+      { type: 'reasoning-delta', id: 'r', delta: 'hmm' },
+      { type: 'reasoning-end', id: 'r', signature: 'sig' },
+      { type: 'reasoning-start', id: 'x', redactedData: 'opaque' },
+      { type: 'reasoning-end', id: 'x' },
+      { type: 'finish', finishReason: 'stop', usage: { inputTokens: 1, outputTokens: 1 } },
+    ]);
+    expect(sent.filter((event) => event.type === 'content_block_delta').map((event) => event.delta)).toEqual([
+      { type: 'thinking_delta', thinking: 'hmm' },
+      { type: 'signature_delta', signature: 'sig' },
+    ]);
+    expect(
+      sent.filter((event) => event.type === 'content_block_start').map((event) => event.content_block),
+    ).toEqual([
+      { type: 'thinking', thinking: '' },
+      { type: 'redacted_thinking', data: 'opaque' },
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
 import { kindForStatus } from '../../protocol/errors.js';
+import { estimateTokens } from '../../protocol/estimate-tokens.js';
 import { generateId } from '../../protocol/ids.js';
 import type { JsonRecord } from '../../protocol/read.js';
 import { formatSseEvent } from '../../protocol/sse.js';
@@ -31,10 +32,20 @@ export function createAnthropicStreamEncoder(context: EncodeContext): StreamEnco
   let emittedToolCall = false;
   let usage: Usage = emptyUsage();
 
+  /**
+   * Claude Code reads its context size from `message_start`; OpenAI-compatible upstreams report input
+   * tokens only at the end (if at all), so an estimate stands in until then, and stays if none comes.
+   */
+  let estimatedInput: number | undefined;
+
   function messageStart(startUsage: Partial<Usage> | undefined, id?: string): string {
     if (started) return '';
     started = true;
     if (startUsage) usage = mergeUsage(usage, startUsage);
+    if (!usage.inputTokens) {
+      estimatedInput = estimateTokens(context.request);
+      usage = { ...usage, inputTokens: estimatedInput };
+    }
     const message = {
       id: context.responseId ?? (id?.startsWith('msg_') ? id : generateId('msg_')),
       type: 'message',
@@ -151,6 +162,8 @@ export function createAnthropicStreamEncoder(context: EncodeContext): StreamEnco
       case 'finish': {
         closed = true;
         usage = mergeUsage(usage, part.usage);
+        if (!usage.inputTokens && estimatedInput !== undefined)
+          usage = { ...usage, inputTokens: estimatedInput };
         const reason = finishReasonWithToolCalls(part.finishReason, emittedToolCall);
         return (
           closeAll() +
