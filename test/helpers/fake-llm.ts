@@ -62,6 +62,10 @@ export interface FakeLlmOptions {
   argumentChunk?: number;
   /** Answer with one JSON body even when a stream was asked for (some servers do). */
   ignoreStream?: boolean;
+  /** Wait this long before answering (a model's time to first token). */
+  firstByteDelayMs?: number;
+  /** Pace stream events this far apart (a model's time per token). */
+  eventIntervalMs?: number;
   /** Keep no record of requests (the bench). */
   record?: boolean;
 }
@@ -99,25 +103,44 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
 function createEventWriter(response: ServerResponse, options: FakeLlmOptions, dieAfter?: number) {
   let written = 0;
   let dead = false;
+  const emit = (bytes: Buffer) => {
+    if (dead) return;
+    if (options.chunkBytes) {
+      for (let offset = 0; offset < bytes.length; offset += options.chunkBytes) {
+        response.write(bytes.subarray(offset, offset + options.chunkBytes));
+      }
+    } else response.write(bytes);
+    written += 1;
+    if (dieAfter !== undefined && written >= dieAfter) {
+      dead = true;
+      // Let the bytes go out, then cut the connection without a proper end.
+      setTimeout(() => response.socket?.destroy(), 20);
+    }
+  };
+  // With an interval, events are paced like a model producing tokens; otherwise written at once.
+  const queue: Buffer[] = [];
   return {
     write(event: string | undefined, data: unknown) {
-      if (dead) return;
       const frame = `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
       const bytes = Buffer.from(frame, 'utf8');
-      if (options.chunkBytes) {
-        for (let offset = 0; offset < bytes.length; offset += options.chunkBytes) {
-          response.write(bytes.subarray(offset, offset + options.chunkBytes));
-        }
-      } else response.write(bytes);
-      written += 1;
-      if (dieAfter !== undefined && written >= dieAfter) {
-        dead = true;
-        // Let the bytes go out, then cut the connection without a proper end.
-        setTimeout(() => response.socket?.destroy(), 20);
-      }
+      if (options.eventIntervalMs) queue.push(bytes);
+      else emit(bytes);
     },
     end() {
-      if (!dead) response.end();
+      if (!options.eventIntervalMs) {
+        if (!dead) response.end();
+        return;
+      }
+      const next = () => {
+        const bytes = queue.shift();
+        if (bytes === undefined || dead || response.destroyed) {
+          if (!dead) response.end();
+          return;
+        }
+        emit(bytes);
+        setTimeout(next, options.eventIntervalMs);
+      };
+      next();
     },
   };
 }
@@ -335,6 +358,8 @@ async function startFake(paths: string[], answer: Answer, options: FakeLlmOption
     const recorded: RecordedRequest = { method: request.method, path, headers: request.headers, body };
     if (options.record !== false) requests.push(recorded);
     const reply = (options.reply ?? defaultReply)(recorded, count++);
+    if (options.firstByteDelayMs)
+      await new Promise((resolve) => setTimeout(resolve, options.firstByteDelayMs));
     switch (reply.kind) {
       case 'answer':
         answer(response, options.ignoreStream ? { ...body, stream: false } : body, reply, options);
