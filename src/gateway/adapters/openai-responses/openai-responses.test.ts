@@ -1,4 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import type { StreamPart } from '../../protocol/types.js';
 import { runRoundTripSuite } from '../round-trip.case.js';
+import {
+  encodeContext,
+  encodeStream,
+  expectValidLifecycle,
+  parseEvents,
+  summarize,
+} from '../stream-helpers.case.js';
+import { createResponsesStreamDecoder } from './decode-stream.js';
 import { openAiResponsesAdapter } from './index.js';
 
 runRoundTripSuite(openAiResponsesAdapter, {
@@ -22,4 +32,153 @@ runRoundTripSuite(openAiResponsesAdapter, {
     { model: 'm', input: 'hi', previous_response_id: 'resp_1' },
     { model: 'm', input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] },
   ],
+});
+
+describe('Responses stream encoder (the events Codex CLI reads)', () => {
+  const parts: StreamPart[] = [
+    { type: 'stream-start', id: 'up', model: 'qwen' },
+    { type: 'reasoning-start', id: 'r' },
+    { type: 'reasoning-delta', id: 'r', delta: 'plan' },
+    { type: 'reasoning-end', id: 'r' },
+    { type: 'text-start', id: 't' },
+    { type: 'text-delta', id: 't', delta: 'Running ls.' },
+    { type: 'text-end', id: 't' },
+    { type: 'tool-input-start', id: 'call_1', name: 'shell' },
+    { type: 'tool-input-delta', id: 'call_1', delta: '{"command":["ls"]}' },
+    { type: 'tool-input-end', id: 'call_1' },
+    {
+      type: 'finish',
+      finishReason: 'stop',
+      usage: { inputTokens: 100, outputTokens: 20, cacheRead: 64, reasoningTokens: 8 },
+    },
+  ];
+  const events = parseEvents(
+    encodeStream(
+      openAiResponsesAdapter,
+      parts,
+      encodeContext({ system: [{ type: 'text', text: 'Be brief.' }] }),
+    ),
+  ).map((event) => ({ name: event.event, data: JSON.parse(event.data) as Record<string, unknown> }));
+
+  it('starts with response.created and ends with response.completed carrying output and full usage', () => {
+    expect(events[0]?.name).toBe('response.created');
+    const last = events[events.length - 1];
+    expect(last?.name).toBe('response.completed');
+    const response = last?.data.response as Record<string, unknown>;
+    expect(response).toMatchObject({
+      id: 'fixed-response-id',
+      status: 'completed',
+      instructions: 'Be brief.',
+      usage: {
+        input_tokens: 100,
+        input_tokens_details: { cached_tokens: 64 },
+        output_tokens: 20,
+        output_tokens_details: { reasoning_tokens: 8 },
+        total_tokens: 120,
+      },
+    });
+    expect((response.output as Array<{ type: string }>).map((item) => item.type)).toEqual([
+      'reasoning',
+      'message',
+      'function_call',
+    ]);
+  });
+
+  it('numbers events in order and names every event type in its data', () => {
+    events.forEach((event, index) => {
+      expect(event.data.sequence_number).toBe(index);
+      expect(event.data.type).toBe(event.name);
+    });
+  });
+
+  it('announces and completes each output item with matching ids', () => {
+    const added = events
+      .filter((event) => event.name === 'response.output_item.added')
+      .map((event) => (event.data.item as { id: string }).id);
+    const done = events
+      .filter((event) => event.name === 'response.output_item.done')
+      .map((event) => (event.data.item as { id: string }).id);
+    expect(done).toEqual(added);
+    const call = events.find(
+      (event) =>
+        event.name === 'response.output_item.done' &&
+        (event.data.item as { type: string }).type === 'function_call',
+    );
+    expect(call?.data.item).toMatchObject({
+      call_id: 'call_1',
+      name: 'shell',
+      arguments: '{"command":["ls"]}',
+      status: 'completed',
+    });
+    expect(events.map((event) => event.name)).toContain('response.output_text.delta');
+    expect(events.map((event) => event.name)).toContain('response.reasoning_summary_text.delta');
+  });
+
+  it('reports a truncated answer as response.incomplete', () => {
+    const text = encodeStream(
+      openAiResponsesAdapter,
+      [{ type: 'finish', finishReason: 'length', usage: { inputTokens: 1, outputTokens: 1 } }],
+      encodeContext(),
+    );
+    const last = parseEvents(text).pop();
+    expect(last?.event).toBe('response.incomplete');
+    expect(JSON.parse(last?.data ?? '{}')).toMatchObject({
+      response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' } },
+    });
+  });
+});
+
+describe('Responses stream decoder', () => {
+  function decode(events: Array<Record<string, unknown>>): StreamPart[] {
+    const decoder = createResponsesStreamDecoder();
+    return [...events.flatMap((data) => decoder.decode({ data: JSON.stringify(data) })), ...decoder.end()];
+  }
+
+  it('reads items announced only by output_item.done', () => {
+    const parts = decode([
+      { type: 'response.created', response: { id: 'r', model: 'm' } },
+      {
+        type: 'response.output_item.done',
+        output_index: 0,
+        item: { id: 'm1', type: 'message', content: [{ type: 'output_text', text: 'hi' }] },
+      },
+      {
+        type: 'response.output_item.done',
+        output_index: 1,
+        item: { id: 'f1', type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' },
+      },
+      {
+        type: 'response.completed',
+        response: { status: 'completed', usage: { input_tokens: 1, output_tokens: 2 } },
+      },
+    ]);
+    expectValidLifecycle(parts);
+    expect(summarize(parts)).toMatchObject({
+      text: 'hi',
+      tools: [{ id: 'c1', name: 'f', input: '{}' }],
+      finishReason: 'tool-calls',
+    });
+  });
+
+  it('joins several reasoning summary parts with a blank line and keeps the encrypted content', () => {
+    const parts = decode([
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { id: 'rs', type: 'reasoning', summary: [] },
+      },
+      { type: 'response.reasoning_summary_part.added', item_id: 'rs', summary_index: 0 },
+      { type: 'response.reasoning_summary_text.delta', item_id: 'rs', delta: 'one' },
+      { type: 'response.reasoning_summary_part.added', item_id: 'rs', summary_index: 1 },
+      { type: 'response.reasoning_summary_text.delta', item_id: 'rs', delta: 'two' },
+      {
+        type: 'response.output_item.done',
+        output_index: 0,
+        item: { id: 'rs', type: 'reasoning', encrypted_content: 'enc' },
+      },
+      { type: 'response.completed', response: { status: 'completed' } },
+    ]);
+    expect(summarize(parts).reasoning).toBe('one\n\ntwo');
+    expect(parts).toContainEqual({ type: 'reasoning-end', id: 'rs', itemId: 'rs', encryptedContent: 'enc' });
+  });
 });
