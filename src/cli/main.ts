@@ -60,6 +60,8 @@ export async function main(argv: string[], context?: Partial<CliContext>): Promi
   } catch (error) {
     full.stderr.write(`warren ${name}: ${formatError(error)}\n`);
     if (!isWarrenError(error) && full.env.WARREN_DEBUG) full.stderr.write(`${(error as Error).stack}\n`);
-    return isWarrenError(error) && (error.code === 'invalid-argument' || error.code === 'invalid-config') ? 2 : 1;
+    return isWarrenError(error) && (error.code === 'invalid-argument' || error.code === 'invalid-config')
+      ? 2
+      : 1;
   }
 }

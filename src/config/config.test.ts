@@ -32,7 +32,9 @@ describe('warren.yaml', () => {
 
   it('reports every problem as path: message, unknown keys included', () => {
     const text = 'policy:\n  allow: [1]\n  alow: []\nsandbox:\n  pids: -1\n';
-    expect(() => parseConfig(text, 'w.yaml')).toThrow(/policy\.allow\.0:[\s\S]*policy:.*alow[\s\S]*sandbox\.pids:/);
+    expect(() => parseConfig(text, 'w.yaml')).toThrow(
+      /policy\.allow\.0:[\s\S]*policy:.*alow[\s\S]*sandbox\.pids:/,
+    );
   });
 
   it('reads rules as strings or objects with reasons, and keeps LiteLLM keys', () => {

@@ -6,7 +6,9 @@ import { warrenConfigSchema, type WarrenConfig } from './schema.js';
 
 /** `path: message` per problem, as a user fixes them one by one. */
 export function formatZodIssues(error: ZodError): string {
-  return error.issues.map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`).join('\n');
+  return error.issues
+    .map((issue) => `  ${issue.path.join('.') || '(top level)'}: ${issue.message}`)
+    .join('\n');
 }
 
 export function parseConfig(text: string, source: string): WarrenConfig {

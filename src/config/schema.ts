@@ -14,7 +14,10 @@ const ruleSchema = z.union([
 export type RuleEntry = z.infer<typeof ruleSchema>;
 
 const sizeSchema = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*[kmgt]?i?b?$/i, 'a size like 512m or 4g')])
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+(\.\d+)?\s*[kmgt]?i?b?$/i, 'a size like 512m or 4g'),
+  ])
   .describe('bytes, or a size like 512m, 4g');
 
 export const warrenConfigSchema = z

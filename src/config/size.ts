@@ -7,7 +7,9 @@ export function parseSize(value: string | number): number {
   if (typeof value === 'number') return value;
   const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(value.trim());
   if (!match) {
-    throw new WarrenError('invalid-argument', `"${value}" is not a size`, { hint: 'use a size like 512m or 4g' });
+    throw new WarrenError('invalid-argument', `"${value}" is not a size`, {
+      hint: 'use a size like 512m or 4g',
+    });
   }
   const bytes = Math.floor(Number(match[1]) * units[match[2]!.toLowerCase()]!);
   if (bytes <= 0) throw new WarrenError('invalid-argument', `size "${value}" must be positive`);

@@ -119,14 +119,17 @@ export function createFlowRepository(
     flush,
     query(query = {}) {
       flush();
-      const where: string[] = [];
-      const values: unknown[] = [];
-      if (query.sessionId !== undefined) (where.push('session_id = ?'), values.push(query.sessionId));
-      if (query.host !== undefined) (where.push('host = ?'), values.push(query.host));
-      if (query.status !== undefined) (where.push('status = ?'), values.push(query.status));
-      if (query.method !== undefined) (where.push('method = ?'), values.push(query.method.toUpperCase()));
-      if (query.decision !== undefined) (where.push('decision = ?'), values.push(query.decision));
-      if (query.after !== undefined) (where.push('seq > ?'), values.push(query.after));
+      const filters: [string, unknown][] = [
+        ['session_id = ?', query.sessionId],
+        ['host = ?', query.host],
+        ['status = ?', query.status],
+        ['method = ?', query.method?.toUpperCase()],
+        ['decision = ?', query.decision],
+        ['seq > ?', query.after],
+      ];
+      const present = filters.filter(([, value]) => value !== undefined);
+      const where = present.map(([clause]) => clause);
+      const values = present.map(([, value]) => value);
       const columns = query.withBodies ? 'seq, meta, request_body, response_body' : 'seq, meta';
       const sql = `SELECT ${columns} FROM flows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
       values.push(Math.min(Math.max(query.limit ?? 1000, 1), 100_000));
@@ -141,8 +144,11 @@ export function createFlowRepository(
     },
     count(sessionId) {
       flush();
-      return (database.prepare('SELECT count(*) AS n FROM flows WHERE session_id = ?').get(sessionId) as { n: number })
-        .n;
+      return (
+        database.prepare('SELECT count(*) AS n FROM flows WHERE session_id = ?').get(sessionId) as {
+          n: number;
+        }
+      ).n;
     },
     close() {
       clearInterval(timer);

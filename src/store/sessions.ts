@@ -104,17 +104,23 @@ export function createSessionRepository(database: SqliteDatabase): SessionReposi
       return (selectMany.all(options.limit ?? 100) as SessionRecord[]).map(fromRecord);
     },
     update(id, changes) {
-      const columns: string[] = [];
-      const values: Record<string, unknown> = { id };
-      if (changes.state !== undefined) (columns.push('state = @state'), (values.state = changes.state));
-      if (changes.endedAt !== undefined)
-        (columns.push('ended_at = @endedAt'), (values.endedAt = changes.endedAt));
-      if (changes.exitCode !== undefined)
-        (columns.push('exit_code = @exitCode'), (values.exitCode = changes.exitCode));
-      if (changes.details !== undefined)
-        (columns.push('details = @details'), (values.details = JSON.stringify(changes.details)));
-      if (columns.length === 0) return;
-      database.prepare(`UPDATE sessions SET ${columns.join(', ')} WHERE id = @id`).run(values);
+      const values: Record<string, unknown> = {
+        state: changes.state,
+        endedAt: changes.endedAt,
+        exitCode: changes.exitCode,
+        details: changes.details === undefined ? undefined : JSON.stringify(changes.details),
+      };
+      const columnOf: Record<string, string> = {
+        state: 'state',
+        endedAt: 'ended_at',
+        exitCode: 'exit_code',
+        details: 'details',
+      };
+      const names = Object.keys(values).filter((name) => values[name] !== undefined);
+      if (names.length === 0) return;
+      const assignments = names.map((name) => `${columnOf[name]} = @${name}`).join(', ');
+      const parameters = Object.fromEntries(names.map((name) => [name, values[name]]));
+      database.prepare(`UPDATE sessions SET ${assignments} WHERE id = @id`).run({ ...parameters, id });
     },
     endAllRunning(now) {
       return database

@@ -55,8 +55,21 @@ describe('store', () => {
     });
     expect(store.sessions.get('s-1')?.state).toBe('starting');
     store.sessions.update('s-1', { state: 'ended', endedAt: 5, exitCode: 3 });
-    expect(store.sessions.get('s-1')).toMatchObject({ state: 'ended', endedAt: 5, exitCode: 3, command: ['bash', '-c', 'true'] });
-    store.sessions.create({ id: 's-2', createdAt: 2, kind: 'run', command: [], workspace: '/w', driver: 'bwrap', details: {} });
+    expect(store.sessions.get('s-1')).toMatchObject({
+      state: 'ended',
+      endedAt: 5,
+      exitCode: 3,
+      command: ['bash', '-c', 'true'],
+    });
+    store.sessions.create({
+      id: 's-2',
+      createdAt: 2,
+      kind: 'run',
+      command: [],
+      workspace: '/w',
+      driver: 'bwrap',
+      details: {},
+    });
     expect(store.sessions.endAllRunning(9)).toBe(1);
     expect(store.sessions.get('s-2')).toMatchObject({ state: 'ended', endedAt: 9 });
     store.close();
@@ -66,7 +79,9 @@ describe('store', () => {
     const store = openStore(':memory:');
     store.flows.record(flow('a', 's-1'));
     store.flows.record(flow('b', 's-1', { method: 'POST', host: 'other.test' }));
-    store.flows.record(flow('c', 's-2', { policy: { decision: 'deny', reason: 'no rule allows it' }, response: undefined }));
+    store.flows.record(
+      flow('c', 's-2', { policy: { decision: 'deny', reason: 'no rule allows it' }, response: undefined }),
+    );
     const all = store.flows.query();
     expect(all.map((item) => item.id)).toEqual(['a', 'b', 'c']);
     expect(all[0]!.response!.body.data.length).toBe(0);

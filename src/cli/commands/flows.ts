@@ -29,7 +29,7 @@ function line(flow: StoredFlow): string {
 
 export const flowsCommand: CliCommand = {
   name: 'flows',
-  summary: "print recorded traffic (table, JSON lines or HAR)",
+  summary: 'print recorded traffic (table, JSON lines or HAR)',
   help,
   async run(args, context) {
     const { values } = parseCommandArgs(
@@ -63,7 +63,9 @@ export const flowsCommand: CliCommand = {
         context.stdout.write(`${JSON.stringify(flowsToHar(flows), null, 2)}\n`);
       } else if (values.json) {
         for (const flow of flows) {
-          context.stdout.write(`${JSON.stringify(flow, (key, value: unknown) => (key === 'data' ? undefined : value))}\n`);
+          context.stdout.write(
+            `${JSON.stringify(flow, (key, value: unknown) => (key === 'data' ? undefined : value))}\n`,
+          );
         }
       } else {
         for (const flow of flows) context.stdout.write(`${line(flow)}\n`);

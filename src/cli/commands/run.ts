@@ -52,7 +52,10 @@ function workspaceOf(dir: string | undefined, cwd: string): string {
   return path;
 }
 
-function limitsOf(values: { memory?: string; pids?: string; 'cpu-time'?: string }, runtime: Runtime): SandboxLimits {
+function limitsOf(
+  values: { memory?: string; pids?: string; 'cpu-time'?: string },
+  runtime: Runtime,
+): SandboxLimits {
   const configured = runtime.config.sandbox;
   const memory = values.memory ?? configured.memory;
   const pids = parsePositiveInteger(values.pids, '--pids') ?? configured.pids;
