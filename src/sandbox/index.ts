@@ -2,6 +2,16 @@ export { DEFAULT_PROXY_PORT, SANDBOX_PATHS, SANDBOX_USER } from './constants.js'
 export type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from './driver.js';
 export { createBwrapDriver, type BwrapDriverOptions } from './drivers/bwrap/bwrap-driver.js';
 export { buildBwrapArgs, type BwrapHostFacts } from './drivers/bwrap/args.js';
+export {
+  buildOciRunArgs,
+  createOciDriver,
+  DEFAULT_AGENT_IMAGE,
+  type OciDriverOptions,
+  type OciEngineName,
+  type OciHostFacts,
+  type OciSandboxDriver,
+  type UserNamespaceMode,
+} from './drivers/oci/index.js';
 export { buildSandboxEnvironment } from './environment.js';
 export { DRIVER_NAMES, resolveDriver, type DriverOptions } from './resolve.js';
 export { runSandboxed, type SandboxRunResult, type SandboxStdio } from './run.js';

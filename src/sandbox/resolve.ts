@@ -1,13 +1,18 @@
 import { WarrenError } from '../errors/index.js';
 import type { SandboxDriver } from './driver.js';
 import { createBwrapDriver, type BwrapDriverOptions } from './drivers/bwrap/bwrap-driver.js';
+import { createOciDriver, type OciDriverOptions } from './drivers/oci/index.js';
 
 export interface DriverOptions {
   bwrap?: BwrapDriverOptions;
+  /** Options of the podman and docker drivers (the engine is chosen by the driver name). */
+  oci?: Omit<OciDriverOptions, 'engine'>;
 }
 
 const DRIVER_FACTORIES: Record<string, (options: DriverOptions) => SandboxDriver> = {
   bwrap: (options) => createBwrapDriver(options.bwrap),
+  podman: (options) => createOciDriver({ ...options.oci, engine: 'podman' }),
+  docker: (options) => createOciDriver({ ...options.oci, engine: 'docker' }),
 };
 
 export const DRIVER_NAMES = Object.keys(DRIVER_FACTORIES);

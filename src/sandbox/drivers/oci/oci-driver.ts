@@ -1,0 +1,272 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WarrenError } from '../../../errors/index.js';
+import type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from '../../driver.js';
+import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
+import { normalizeSandboxSpec } from '../../spec.js';
+import { buildGeneratedEtcFiles } from '../bwrap/etc-files.js';
+import { buildOciRunArgs } from './args.js';
+import {
+  engineProcessEnvironment,
+  imageExistsArgs,
+  leftoverListArgs,
+  missingImage,
+  parseLeftoverList,
+  removeArgs,
+  runEngineCommand,
+} from './engine-client.js';
+import {
+  DEFAULT_UID_MAP_BASE,
+  type OciEngineName,
+  type OciHostFacts,
+  type OciRunSettings,
+  type UserNamespaceMode,
+} from './facts.js';
+import { detectHostFacts, ENGINE_CANDIDATES, findExecutable } from './host-facts.js';
+
+/** The image `warren image build` makes; sessions use it unless the spec or config names another. */
+export const DEFAULT_AGENT_IMAGE = 'localhost/warren-agent:latest';
+
+export interface OciDriverOptions {
+  /** Default podman. */
+  engine?: OciEngineName;
+  /** Default: the engine found under /usr/bin, /usr/local/bin or /bin. */
+  enginePath?: string;
+  /** Image for sessions whose spec names none. Default DEFAULT_AGENT_IMAGE. */
+  image?: string;
+  /** Default: `keep-id` for rootless podman, `private` for rootful podman, `host` for docker. */
+  userNamespace?: UserNamespaceMode;
+  /** First host id of the `private` map. Default 2000000000. */
+  uidMapBase?: number;
+  /** Label value that marks this Warren's containers, so the reconciler never touches another's. Default "default". */
+  instance?: string;
+  /** Parent folder of per-session temp folders (generated /etc/hosts). Default: the OS temp folder. */
+  stateDir?: string;
+  /** socat inside the image. Default /usr/bin/socat. */
+  socatPath?: string;
+  /** Host facts fixed by the caller (tests); detected on first use otherwise. */
+  hostFacts?: OciHostFacts;
+  /** The host environment, for the few variables an engine needs (HOME, XDG_RUNTIME_DIR). Default process.env. */
+  hostEnv?: NodeJS.ProcessEnv;
+}
+
+/** A container driver also cleans up after crashed Warren processes. */
+export interface OciSandboxDriver extends SandboxDriver {
+  /**
+   * Removes this instance's containers left by sessions that ended without cleanup (a crash, a kill -9).
+   * Call it once at start, before any session runs; `keep` protects sessions known to be alive.
+   */
+  reconcileLeftovers(keep?: (sessionId: string) => boolean): Promise<{ removed: string[] }>;
+}
+
+function defaultUserNamespace(facts: OciHostFacts): UserNamespaceMode {
+  if (facts.engine === 'docker') return 'host';
+  return facts.rootless ? 'keep-id' : 'private';
+}
+
+async function requireHostPath(path: string, what: string, kind: 'directory' | 'file' | 'socket' | 'any') {
+  const stats = await stat(path).catch(() => undefined);
+  const matches =
+    stats &&
+    (kind === 'any' ||
+      (kind === 'directory' && stats.isDirectory()) ||
+      (kind === 'file' && stats.isFile()) ||
+      (kind === 'socket' && stats.isSocket()));
+  if (!matches)
+    throw new WarrenError('invalid-argument', `${what} ${path} does not exist or is not a ${kind}`, {
+      hint: 'Create it or correct the path.',
+    });
+}
+
+async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
+  await requireHostPath(spec.workspace, 'The workspace', 'directory');
+  for (const mount of spec.mounts) await requireHostPath(mount.source, 'The mount source', 'any');
+  if (spec.caBundlePath) await requireHostPath(spec.caBundlePath, 'The CA bundle', 'file');
+  if (spec.proxy) await requireHostPath(spec.proxy.socketPath, 'The proxy socket', 'socket');
+}
+
+function enforcementOf(spec: NormalizedSandboxSpec, facts: OciHostFacts): LimitEnforcement[] {
+  const cgroup = `cgroup v${facts.cgroupVersion}`;
+  const limits: LimitEnforcement[] = [];
+  if (spec.limits.memoryBytes !== undefined)
+    limits.push({
+      limit: 'memoryBytes',
+      value: spec.limits.memoryBytes,
+      mechanism: `${facts.engine} --memory/--memory-swap (${cgroup} memory controller)`,
+    });
+  if (spec.limits.pids !== undefined)
+    limits.push({
+      limit: 'pids',
+      value: spec.limits.pids,
+      mechanism: `${facts.engine} --pids-limit (${cgroup} pids controller)`,
+    });
+  if (spec.limits.cpuSeconds !== undefined)
+    limits.push({
+      limit: 'cpuSeconds',
+      value: spec.limits.cpuSeconds,
+      mechanism: 'RLIMIT_CPU per process (ulimit -t)',
+    });
+  return limits;
+}
+
+function refuseUnsupported(spec: NormalizedSandboxSpec): void {
+  if (spec.gpu)
+    throw new WarrenError('invalid-argument', 'GPU access is not yet supported by the container driver', {
+      hint: 'Start the session without gpu: true.',
+    });
+  if (spec.caches.length > 0)
+    throw new WarrenError('invalid-argument', 'Shared caches are not yet supported by the container driver', {
+      hint: 'Start the session without caches.',
+    });
+}
+
+export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDriver {
+  const engine = options.engine ?? 'podman';
+  const hostEnv = options.hostEnv ?? process.env;
+  const environment = engineProcessEnvironment(hostEnv);
+  const instance = options.instance ?? 'default';
+  let factsPromise: Promise<OciHostFacts> | undefined;
+  const verifiedImages = new Set<string>();
+
+  const enginePath = async () =>
+    findExecutable(options.enginePath ? [options.enginePath] : ENGINE_CANDIDATES[engine]);
+  const missingEngine = () =>
+    new WarrenError(
+      'missing-dependency',
+      `${engine} is not installed: apt-get install ${engine === 'podman' ? 'podman' : 'docker.io'}`,
+      {
+        hint: `apt-get install ${engine === 'podman' ? 'podman' : 'docker.io'}`,
+      },
+    );
+  const requireEngine = async () => {
+    const path = await enginePath();
+    if (!path) throw missingEngine();
+    return path;
+  };
+  const hostFacts = async (path: string) => {
+    if (options.hostFacts) return options.hostFacts;
+    factsPromise ??= detectHostFacts(engine, path);
+    return factsPromise.catch((error: unknown) => {
+      factsPromise = undefined;
+      throw new WarrenError(
+        'driver-unavailable',
+        `${engine} does not work on this host: ${(error as Error).message}`,
+        {
+          hint:
+            engine === 'docker'
+              ? 'Start the docker daemon, or use --driver podman.'
+              : `Run \`${engine} info\` to see what is wrong.`,
+        },
+      );
+    });
+  };
+
+  async function available(): Promise<DriverAvailability> {
+    const path = await enginePath();
+    if (!path)
+      return {
+        ok: false,
+        reason: `${engine} is not installed`,
+        install: `apt-get install ${engine === 'podman' ? 'podman' : 'docker.io'}`,
+      };
+    if (engine === 'docker') {
+      const probe = await runEngineCommand(
+        path,
+        ['version', '--format', '{{.Server.Version}}'],
+        environment,
+        15_000,
+      );
+      if (probe.status !== 0)
+        return {
+          ok: false,
+          reason: `the docker daemon is not reachable (${probe.stderr.trim().split('\n')[0]})`,
+          install: 'start dockerd (systemctl start docker) or use --driver podman',
+        };
+    }
+    try {
+      await hostFacts(path);
+    } catch (error) {
+      return { ok: false, reason: (error as Error).message, install: `apt-get install ${engine} runc` };
+    }
+    return { ok: true };
+  }
+
+  async function requireImage(path: string, image: string): Promise<void> {
+    if (verifiedImages.has(image)) return;
+    const result = await runEngineCommand(path, imageExistsArgs(engine, image), environment);
+    if (result.status !== 0) throw missingImage(engine, image);
+    verifiedImages.add(image);
+  }
+
+  async function plan(input: SandboxSpec): Promise<LaunchPlan> {
+    const spec = normalizeSandboxSpec(input);
+    refuseUnsupported(spec);
+    const path = await requireEngine();
+    const facts = await hostFacts(path);
+    await checkHostPaths(spec);
+    const image = options.image ?? DEFAULT_AGENT_IMAGE;
+    await requireImage(path, image);
+
+    const stateDir = await mkdtemp(join(options.stateDir ?? tmpdir(), `warren-oci-${spec.sessionId}-`));
+    const containerName = `warren-${spec.sessionId}-${randomBytes(4).toString('hex')}`;
+    let cleaned: Promise<void> | undefined;
+    const cleanup = async () => {
+      // --rm removes a container that exited; this removes one whose engine client was killed first.
+      await runEngineCommand(path, removeArgs(engine, [containerName]), environment);
+      await rm(stateDir, { recursive: true, force: true });
+    };
+    try {
+      const hosts = buildGeneratedEtcFiles(spec.hostname).find((file) => file.name === 'hosts');
+      await writeFile(join(stateDir, 'hosts'), hosts?.content ?? '127.0.0.1\tlocalhost\n', { mode: 0o644 });
+      const settings: OciRunSettings = {
+        image,
+        containerName,
+        instance,
+        userNamespace: options.userNamespace ?? defaultUserNamespace(facts),
+        uidMapBase: options.uidMapBase ?? DEFAULT_UID_MAP_BASE,
+        stateDir,
+        socatPath: options.socatPath ?? '/usr/bin/socat',
+        gpuArgs: [],
+        cacheMounts: [],
+      };
+      const { args, launcher } = buildOciRunArgs(spec, facts, settings);
+      await writeFile(join(stateDir, 'launcher.sh'), launcher, { mode: 0o644 });
+      return {
+        file: path,
+        args,
+        env: { ...environment },
+        limits: enforcementOf(spec, facts),
+        cleanup: () => (cleaned ??= cleanup()),
+      };
+    } catch (error) {
+      await cleanup();
+      throw error;
+    }
+  }
+
+  async function reconcileLeftovers(keep: (sessionId: string) => boolean = () => false) {
+    const path = await requireEngine();
+    const listed = await runEngineCommand(path, leftoverListArgs(engine, instance), environment);
+    if (listed.status !== 0)
+      throw new WarrenError('sandbox-failed', `Could not list leftover containers: ${listed.stderr.trim()}`, {
+        hint: `Run \`${engine} ps -a --filter label=warren.instance=${instance}\` to see what is wrong.`,
+      });
+    const leftovers = parseLeftoverList(listed.stdout).filter((entry) => !keep(entry.sessionId));
+    if (leftovers.length === 0) return { removed: [] };
+    const ids = leftovers.map((entry) => entry.id);
+    const removal = await runEngineCommand(path, removeArgs(engine, ids), environment);
+    if (removal.status !== 0)
+      throw new WarrenError(
+        'sandbox-failed',
+        `Could not remove leftover containers: ${removal.stderr.trim()}`,
+        {
+          hint: `Remove them by hand: ${engine} rm -f ${ids.join(' ')}`,
+        },
+      );
+    return { removed: ids };
+  }
+
+  return { name: engine, available, plan, reconcileLeftovers };
+}

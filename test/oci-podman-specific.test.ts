@@ -1,0 +1,174 @@
+import { execFileSync, spawn } from 'node:child_process';
+import pty from '@lydell/node-pty';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { isWarrenError } from '../src/errors/index.js';
+import { createOciDriver, runSandboxed, type DriverAvailability } from '../src/sandbox/index.js';
+import { ensureTestImage } from './helpers/rootfs.js';
+import { createSandboxFixture, uniqueMarker, type SandboxFixture } from './sandbox/fixtures.js';
+
+const image = await ensureTestImage({ withNode: true }).catch((error: unknown) => {
+  if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
+  throw error;
+});
+
+function containersOf(instance: string): string[] {
+  return execFileSync('podman', ['ps', '--all', '--quiet', '--filter', `label=warren.instance=${instance}`])
+    .toString()
+    .split('\n')
+    .filter(Boolean);
+}
+
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Behaviour of the podman driver beyond the shared contract: cleanup, leftovers, TTY, refusals. */
+describe('podman driver', () => {
+  let availability: DriverAvailability;
+  let fixture: SandboxFixture;
+
+  beforeAll(async () => {
+    availability = await createOciDriver({ image }).available();
+  });
+  beforeEach(async () => {
+    fixture = await createSandboxFixture();
+  });
+  afterEach(async () => {
+    await fixture.dispose();
+  });
+
+  function requirePodman(context: TestContext) {
+    if (availability.ok) return;
+    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
+    throw new Error(`${availability.reason}: ${availability.install}`);
+  }
+
+  it('removes the container in cleanup even when the engine client was killed', async (context) => {
+    requirePodman(context);
+    const instance = uniqueMarker('cleanup');
+    const driver = createOciDriver({ image, instance });
+    const plan = await driver.plan(fixture.spec(['/bin/sh', '-c', 'echo up; sleep 600']));
+    const client = spawn(plan.file, plan.args, { env: plan.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output.includes('up'), 'the container to start');
+    client.kill('SIGKILL');
+    await new Promise((resolve) => client.on('close', resolve));
+    expect(containersOf(instance)).toHaveLength(1); // the killed client left its container running
+    await plan.cleanup();
+    expect(containersOf(instance)).toEqual([]);
+  });
+
+  it("reconcileLeftovers removes only this instance's leftovers, sparing kept sessions", async (context) => {
+    requirePodman(context);
+    const instance = uniqueMarker('reconcile');
+    const other = uniqueMarker('reconcile-other');
+    const create = (session: string, label: string) =>
+      execFileSync('podman', [
+        'create',
+        '--label',
+        `warren.session=${session}`,
+        '--label',
+        `warren.instance=${label}`,
+        image,
+        '/bin/sh',
+      ])
+        .toString()
+        .trim();
+    const crashed = create('crashed-1', instance);
+    const alive = create('alive-1', instance);
+    const foreign = create('crashed-2', other);
+    try {
+      const driver = createOciDriver({ image, instance });
+      const { removed } = await driver.reconcileLeftovers((sessionId) => sessionId === 'alive-1');
+      expect(removed.map((id) => crashed.startsWith(id))).toEqual([true]);
+      const remaining = containersOf(instance);
+      expect(remaining.some((id) => alive.startsWith(id))).toBe(true);
+      expect(remaining.some((id) => crashed.startsWith(id))).toBe(false);
+      expect(containersOf(other)).toHaveLength(1);
+      expect((await driver.reconcileLeftovers()).removed).toHaveLength(1);
+      expect(containersOf(instance)).toEqual([]);
+    } finally {
+      execFileSync('podman', ['rm', '--force', crashed, alive, foreign]);
+    }
+  });
+
+  it('runs a TTY session under node-pty with window size changes', async (context) => {
+    requirePodman(context);
+    const script =
+      'stty size; test -t 0 && echo isatty; echo "TERM=$TERM"; trap "echo winch; exit 7" WINCH; sleep 5 & wait';
+    const plan = await createOciDriver({ image }).plan(
+      fixture.spec(['/bin/bash', '-c', script], { tty: true }),
+    );
+    const terminal = pty.spawn(plan.file, plan.args, { env: plan.env, cols: 100, rows: 30, name: 'xterm' });
+    let output = '';
+    terminal.onData((data) => {
+      output += data;
+      if (output.includes('TERM=')) terminal.resize(120, 40);
+    });
+    const exitCode = await new Promise<number>((resolve) =>
+      terminal.onExit((event) => resolve(event.exitCode)),
+    );
+    await plan.cleanup();
+    expect(output).toContain('30 100');
+    expect(output).toContain('isatty');
+    expect(output).toContain('TERM=xterm-256color');
+    expect(output).toContain('winch');
+    expect(exitCode).toBe(7);
+  });
+
+  it('refuses an image that is not present, saying how to get it (never pulls)', async (context) => {
+    requirePodman(context);
+    const driver = createOciDriver({ image: 'localhost/warren-no-such-image:1' });
+    const error = await driver.plan(fixture.spec(['true'])).catch((caught: unknown) => caught);
+    expect(isWarrenError(error) && error.code).toBe('not-found');
+    expect(isWarrenError(error) && error.hint).toMatch(/warren image build --engine podman/);
+  });
+
+  it('writes workspace files as the agent, readable back on the host', async (context) => {
+    requirePodman(context);
+    const result = await runSandboxed(
+      createOciDriver({ image }),
+      fixture.spec(['/bin/sh', '-c', 'echo from-agent > /workspace/out.txt && id -un']),
+    );
+    expect(result.stdout.trim()).toBe('agent');
+    expect(execFileSync('cat', [`${fixture.workspace}/out.txt`]).toString()).toBe('from-agent\n');
+  });
+
+  it('limits are reported with the engine mechanism', async (context) => {
+    requirePodman(context);
+    const plan = await createOciDriver({ image }).plan(
+      fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024, pids: 16, cpuSeconds: 5 } }),
+    );
+    await plan.cleanup();
+    expect(plan.limits.map((limit) => limit.limit)).toEqual(['memoryBytes', 'pids', 'cpuSeconds']);
+    expect(plan.limits[0]?.mechanism).toMatch(/podman --memory/);
+  });
+});
+
+describe('docker driver (client only on this host)', () => {
+  it('reports an unreachable daemon or a missing client as unavailable, with what to do', async () => {
+    const missing = await createOciDriver({
+      engine: 'docker',
+      enginePath: '/nonexistent/docker',
+    }).available();
+    expect(missing).toEqual({
+      ok: false,
+      reason: 'docker is not installed',
+      install: 'apt-get install docker.io',
+    });
+    const availability = await createOciDriver({
+      engine: 'docker',
+      hostEnv: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    }).available();
+    expect(availability.ok).toBe(false);
+    if (!availability.ok) {
+      expect(availability.reason).toMatch(/docker daemon is not reachable|docker is not installed/);
+      expect(availability.install).toMatch(/dockerd|docker\.io/);
+    }
+  });
+});
