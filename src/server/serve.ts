@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { parseSize } from '../config/index.js';
 import { WarrenError } from '../errors/index.js';
 import { flowsToHar } from '../proxy/index.js';
@@ -16,10 +15,9 @@ import {
 import { createWarrenApp } from './app.js';
 import { createAuthService, type AuthService } from './auth/auth-service.js';
 import { checkBind } from './bind.js';
+import { DEFAULT_WEB_ROOT } from './http/static.js';
 import { createEventHub, summarizeFlow } from './events.js';
 import { openRuntime, type Runtime } from './runtime.js';
-
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export interface ServeOptions {
   env: NodeJS.ProcessEnv;

@@ -1,0 +1,157 @@
+/** The server's JSON API (docs/api.md) as typed functions. Errors arrive as ApiError. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Me {
+  user: string;
+  loginId: string;
+  csrfToken: string;
+}
+
+export interface SessionView {
+  id: string;
+  state: 'starting' | 'running' | 'ended' | 'failed';
+  agent: string;
+  command: string[];
+  model: string | null;
+  createdAt: number;
+  endedAt: number | null;
+  exitCode: number | null;
+  workspace: string;
+  flowCount: number;
+  viewers: number;
+  attachable: boolean;
+  error: string | null;
+}
+
+export interface FlowSummary {
+  seq?: number;
+  id: string;
+  sessionId: string;
+  startedAt: number;
+  durationMs: number;
+  method: string;
+  url: string;
+  host: string;
+  port: number;
+  status: number | null;
+  requestSize: number;
+  responseSize: number;
+  decision: 'allow' | 'deny';
+  rule?: string;
+  reason: string;
+  error?: string;
+}
+
+export interface BodyView {
+  size: number;
+  truncated: boolean;
+  encoding: 'utf8' | 'base64';
+  data: string;
+}
+
+export interface FlowDetail extends FlowSummary {
+  request: { headers: [string, string][]; body: BodyView };
+  response: { status: number; statusText: string; headers: [string, string][]; body: BodyView } | null;
+}
+
+export interface PolicyView {
+  policy: unknown;
+  sessionAllow: string[];
+  sessionDeny: string[];
+  liveAllowed: string[];
+  refused: { host: string; port: number; count: number; reason: string }[];
+  canUpdateLive: boolean;
+}
+
+export interface Presets {
+  presets: { name: string; title: string; command: string[] }[];
+  models: string[];
+}
+
+async function request<T>(csrfToken: string, method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  let value: unknown = undefined;
+  try {
+    value = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON: reported below with the status.
+  }
+  if (!response.ok) {
+    const error = (value as { error?: { code?: string; message?: string; hint?: string } } | undefined)
+      ?.error;
+    throw new ApiError(
+      response.status,
+      error?.code ?? 'http',
+      error?.message ?? `HTTP ${response.status}`,
+      error?.hint,
+    );
+  }
+  return value as T;
+}
+
+export type Api = ReturnType<typeof createApi>;
+
+/** The page's API client; it holds the CSRF token of the current login. */
+export function createApi() {
+  let csrfToken = '';
+  const call = <T>(method: string, path: string, body?: unknown) => request<T>(csrfToken, method, path, body);
+  const remember = (me: Me) => {
+    csrfToken = me.csrfToken;
+    return me;
+  };
+  return {
+    setupNeeded: () => call<{ needed: boolean }>('GET', '/api/setup'),
+    setup: (token: string, password: string) =>
+      call<Me>('POST', '/api/setup', { token, password }).then(remember),
+    login: (password: string) => call<Me>('POST', '/api/login', { password }).then(remember),
+    logout: () => call<{ ok: true }>('POST', '/api/logout'),
+    me: () => call<Me>('GET', '/api/me').then(remember),
+    presets: () => call<Presets>('GET', '/api/presets'),
+    sessions: () => call<{ sessions: SessionView[] }>('GET', '/api/sessions'),
+    session: (id: string) => call<{ session: SessionView }>('GET', `/api/sessions/${encodeURIComponent(id)}`),
+    createSession: (body: unknown) => call<{ session: SessionView }>('POST', '/api/sessions', body),
+    stopSession: (id: string) =>
+      call<{ session: SessionView }>('POST', `/api/sessions/${encodeURIComponent(id)}/stop`),
+    deleteSession: (id: string) => call<{ ok: true }>('DELETE', `/api/sessions/${encodeURIComponent(id)}`),
+    flows: (id: string, after?: number) =>
+      call<{ flows: FlowSummary[]; next: number | null }>(
+        'GET',
+        `/api/sessions/${encodeURIComponent(id)}/flows?limit=1000${after !== undefined ? `&after=${after}` : ''}`,
+      ),
+    flow: (id: string, flowId: string) =>
+      call<{ flow: FlowDetail }>(
+        'GET',
+        `/api/sessions/${encodeURIComponent(id)}/flows/${encodeURIComponent(flowId)}`,
+      ),
+    usage: (id: string) =>
+      call<{ available: boolean; usage: unknown }>('GET', `/api/sessions/${encodeURIComponent(id)}/usage`),
+    policy: (id: string) => call<PolicyView>('GET', `/api/sessions/${encodeURIComponent(id)}/policy`),
+    allowHost: (id: string, host: string) =>
+      call<{ liveAllowed: string[] }>('POST', `/api/sessions/${encodeURIComponent(id)}/policy/allow`, {
+        host,
+      }),
+  };
+}
+
+/** ws(s)://this-host/path */
+export function socketUrl(path: string): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}

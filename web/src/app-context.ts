@@ -1,0 +1,19 @@
+import type { Api } from './api.js';
+
+/** A server event as /api/events sends it. */
+export interface ServerEvent {
+  type: 'session-started' | 'session-ended' | 'session-removed' | 'flow-recorded';
+  sessionId?: string;
+  session?: { id: string; state: string; agent: string; exitCode: number | null };
+  flow?: import('./api.js').FlowSummary;
+}
+
+/** What every page gets: the API client, navigation and live events. */
+export interface AppContext {
+  api: Api;
+  navigate(hash: string): void;
+  /** Subscribes to server events until the returned function is called. */
+  onEvent(listener: (event: ServerEvent) => void): () => void;
+  /** Shows a message in the page's banner (text only). */
+  notice(message: string, kind?: 'error' | 'info'): void;
+}
