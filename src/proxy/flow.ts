@@ -56,7 +56,13 @@ export interface FlowRecord {
   port: number;
   httpVersion: string;
   request: { headers: Header[]; body: CapturedBody };
-  response?: { status: number; statusText: string; httpVersion: string; headers: Header[]; body: CapturedBody };
+  response?: {
+    status: number;
+    statusText: string;
+    httpVersion: string;
+    headers: Header[];
+    body: CapturedBody;
+  };
   tls: FlowTls;
   policy: FlowPolicy;
   /** Set when the exchange failed (upstream refused, TLS error, client aborted…). */

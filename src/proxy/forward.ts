@@ -1,0 +1,288 @@
+import {
+  STATUS_CODES,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { createBodyCapture } from './capture.js';
+import type { ListenerContext } from './context.js';
+import { answer, emitFlow, newFlow, recordAnswer, sendAnswer, type WarrenAnswer } from './exchange.js';
+import type { FlowPolicy, FlowRecord, FlowTls } from './flow.js';
+import { routeToGateway } from './gateway-route.js';
+import { suggestRemedy, type PolicyDecision } from './policy.js';
+import { redactRawHeaders } from './redact.js';
+import { badRequestText, refusalText, upstreamFailureText } from './refusal-text.js';
+import { requestTarget, type Destination, type TunnelInfo } from './target.js';
+import { authorize, endToEndHeaders, type Authorization } from './upstream.js';
+
+/** Plain HTTP requests (absolute-form, or origin-form inside a CONNECT tunnel): decide, forward, record. */
+
+const TLS_TRUST_ERRORS: ReadonlySet<string> = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export function flowPolicyOf(decision: PolicyDecision): FlowPolicy {
+  return decision.rule === undefined
+    ? { decision: decision.decision, reason: decision.reason }
+    : { decision: decision.decision, rule: decision.rule, reason: decision.reason };
+}
+
+/** The 403 every refusal gets: the rule (or `default`) in a header, an explanation the agent can act on. */
+export function refusalAnswer(what: string, decision: PolicyDecision, host: string): WarrenAnswer {
+  const text = refusalText(what, decision.reason, suggestRemedy(decision, host));
+  return answer(403, 'Forbidden', text, [['X-Warren-Policy', decision.rule ?? 'default']]);
+}
+
+export function upstreamErrorAnswer(what: string, error: unknown, timeoutMs: number): WarrenAnswer {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+  if (code === 'ETIMEDOUT' || code === 'WARREN_UPSTREAM_TIMEOUT') {
+    return answer(
+      504,
+      'Gateway Timeout',
+      upstreamFailureText(what, `no answer within ${timeoutMs / 1000} s`),
+    );
+  }
+  let problem = `${(error as Error | undefined)?.message ?? String(error)}`;
+  if (code === 'ECONNREFUSED') problem = 'the connection was refused';
+  else if (code === 'ECONNRESET') problem = 'the upstream closed the connection';
+  else if (TLS_TRUST_ERRORS.has(code))
+    problem = `the upstream TLS certificate is not trusted (${code}: ${problem})`;
+  return answer(502, 'Bad Gateway', upstreamFailureText(what, problem));
+}
+
+function tlsOf(tunnel: TunnelInfo | undefined, destination: Destination): FlowTls {
+  if (tunnel) return tunnel.tls;
+  return destination.scheme === 'https' ? { mode: 'none', upstreamProtocol: 'TLS' } : { mode: 'none' };
+}
+
+export function handleRequest(
+  context: ListenerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): void {
+  const startedAt = Date.now();
+  const tunnel = context.tunnels.get(request.socket);
+  const target = requestTarget(request.url ?? '/', request.headers.host, tunnel, context.listenerHost);
+  if (target.kind === 'bad-request') {
+    const reply = answer(400, 'Bad Request', badRequestText(target.problem));
+    const flow = newFlow(context, {
+      method: request.method ?? 'GET',
+      url: target.url,
+      scheme: 'http',
+      host: '',
+      port: 0,
+      httpVersion: `HTTP/${request.httpVersion}`,
+      requestHeaders: redactRawHeaders(request.rawHeaders),
+      tls: tunnel?.tls ?? { mode: 'none' },
+      policy: { decision: 'deny', reason: target.problem },
+      startedAt,
+    });
+    request.resume();
+    sendAnswer(response, reply);
+    recordAnswer(flow, reply);
+    emitFlow(context, flow);
+    return;
+  }
+  const flow = newFlow(context, {
+    method: request.method ?? 'GET',
+    url: target.url,
+    scheme: target.scheme,
+    host: target.host,
+    port: target.port,
+    httpVersion: `HTTP/${request.httpVersion}`,
+    requestHeaders: redactRawHeaders(request.rawHeaders),
+    tls: tlsOf(tunnel, target),
+    policy: { decision: 'deny', reason: 'undecided' },
+    startedAt,
+  });
+  const what = `${flow.method} ${flow.url}`;
+  if (target.kind === 'gateway') {
+    routeToGateway(context, request, response, flow);
+    return;
+  }
+  if (target.kind === 'mismatch') {
+    refuse(context, request, response, flow, { decision: 'deny', reason: target.problem }, what);
+    return;
+  }
+  if (tunnel) {
+    const authorization: Authorization = { decision: tunnel.decision, address: tunnel.address, dnsMs: -1 };
+    forward(context, request, response, flow, target, authorization);
+    return;
+  }
+  authorize(context.session.policy, target.host, target.port, context.lookup).then(
+    (authorization) => {
+      if (authorization.resolveFailure !== undefined) {
+        flow.policy = flowPolicyOf(authorization.decision);
+        request.resume();
+        finishWithAnswer(
+          context,
+          response,
+          flow,
+          answer(502, 'Bad Gateway', upstreamFailureText(what, authorization.resolveFailure)),
+        );
+      } else if (authorization.decision.decision === 'deny' || authorization.address === undefined) {
+        refuse(context, request, response, flow, authorization.decision, what);
+      } else {
+        flow.timings.dns = authorization.dnsMs;
+        forward(context, request, response, flow, target, authorization);
+      }
+    },
+    (error: unknown) =>
+      refuse(
+        context,
+        request,
+        response,
+        flow,
+        { decision: 'deny', reason: `deciding failed (${String(error)})` },
+        what,
+      ),
+  );
+}
+
+function finishWithAnswer(
+  context: ListenerContext,
+  response: ServerResponse,
+  flow: FlowRecord,
+  reply: WarrenAnswer,
+): void {
+  sendAnswer(response, reply);
+  recordAnswer(flow, reply);
+  emitFlow(context, flow);
+}
+
+function refuse(
+  context: ListenerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  flow: FlowRecord,
+  decision: PolicyDecision,
+  what: string,
+): void {
+  flow.policy = flowPolicyOf(decision);
+  request.resume();
+  finishWithAnswer(context, response, flow, refusalAnswer(what, decision, flow.host));
+}
+
+function forward(
+  context: ListenerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  flow: FlowRecord,
+  destination: Destination,
+  authorization: Authorization,
+): void {
+  flow.policy = flowPolicyOf(authorization.decision);
+  const begun = performance.now();
+  const secure = destination.scheme === 'https';
+  const headers = endToEndHeaders(request.rawHeaders, false);
+  if (request.headers.host === undefined) headers.push('Host', destination.url.split('/')[2]!);
+  const options: RequestOptions & { servername?: string; secureContext?: unknown } = {
+    host: authorization.address,
+    port: destination.port,
+    method: request.method,
+    path: destination.path,
+    headers: headers as unknown as RequestOptions['headers'],
+    setHost: false,
+    maxHeaderSize: 64 * 1024,
+    agent: secure ? context.agents.https : context.agents.http,
+  };
+  if (secure) {
+    options.secureContext = context.upstreamTrust;
+    if (isIP(destination.host) === 0) options.servername = destination.host;
+  }
+  const upstreamRequest = (secure ? httpsRequest : httpRequest)(options);
+  const requestCapture = createBodyCapture(context.bodyCapBytes);
+  let done = false;
+  let sentAt = begun;
+  let headersAt = begun;
+
+  const finish = (error?: string): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    const end = performance.now();
+    flow.request.body = requestCapture.result();
+    flow.durationMs = Date.now() - flow.startedAt;
+    flow.timings.send = sentAt - begun;
+    flow.timings.wait = headersAt - sentAt;
+    flow.timings.receive = end - headersAt;
+    if (error !== undefined) flow.error = error;
+    emitFlow(context, flow);
+  };
+
+  const timer = setTimeout(() => {
+    const timeout = Object.assign(new Error('upstream timeout'), { code: 'WARREN_UPSTREAM_TIMEOUT' });
+    upstreamRequest.destroy(timeout);
+  }, context.upstreamTimeoutMs);
+
+  upstreamRequest.on('finish', () => (sentAt = performance.now()));
+  upstreamRequest.on('error', (error) => {
+    if (done) return;
+    if (response.headersSent) {
+      response.destroy();
+      finish(`upstream failed mid-response: ${error.message}`);
+      return;
+    }
+    const reply = upstreamErrorAnswer(`${flow.method} ${flow.url}`, error, context.upstreamTimeoutMs);
+    sendAnswer(response, reply);
+    recordAnswer(flow, reply);
+    finish(`${(error as NodeJS.ErrnoException).code ?? 'error'}: ${error.message}`);
+  });
+  upstreamRequest.on('response', (upstreamResponse) => {
+    clearTimeout(timer);
+    headersAt = performance.now();
+    const tlsSocket = upstreamResponse.socket as {
+      alpnProtocol?: string | false;
+      getCipher?: () => { name: string };
+    };
+    if (secure && tlsSocket.getCipher) {
+      flow.tls = { ...flow.tls, upstreamProtocol: 'TLS', upstreamCipher: tlsSocket.getCipher().name };
+    }
+    const status = upstreamResponse.statusCode ?? 502;
+    const statusText = upstreamResponse.statusMessage ?? STATUS_CODES[status] ?? '';
+    const responseCapture = createBodyCapture(context.bodyCapBytes);
+    flow.response = {
+      status,
+      statusText,
+      httpVersion: `HTTP/${upstreamResponse.httpVersion}`,
+      headers: redactRawHeaders(upstreamResponse.rawHeaders),
+      body: responseCapture.result(),
+    };
+    response.writeHead(status, statusText, endToEndHeaders(upstreamResponse.rawHeaders, false));
+    upstreamResponse.on('data', (chunk: Buffer) => responseCapture.add(chunk));
+    upstreamResponse.on('error', () => response.destroy());
+    upstreamResponse.pipe(response);
+    response.on('finish', () => {
+      flow.response!.body = responseCapture.result();
+      finish();
+    });
+    response.on('close', () => {
+      if (done) return;
+      flow.response!.body = responseCapture.result();
+      upstreamRequest.destroy();
+      finish(
+        upstreamResponse.complete
+          ? 'client closed the connection'
+          : 'client or upstream closed the connection mid-response',
+      );
+    });
+  });
+  response.on('close', () => {
+    if (!done && !response.headersSent) {
+      upstreamRequest.destroy();
+      finish('client closed the connection before the response');
+    }
+  });
+  request.on('data', (chunk: Buffer) => requestCapture.add(chunk));
+  request.pipe(upstreamRequest);
+}

@@ -1,0 +1,21 @@
+export type { CapturedBody, FlowPolicy, FlowRecord, FlowSink, FlowTimings, FlowTls, Header } from './flow.js';
+export { createCertificateAuthority } from './ca.js';
+export type { CertificateAuthority, CertificateAuthorityOptions, LeafCertificate } from './ca.js';
+export { createEgressProxy } from './proxy.js';
+export type { EgressProxy, ListenTarget, ProxyListener } from './proxy.js';
+export type { EgressProxyOptions, GatewayHandler, ProxyLogger, ProxySession } from './context.js';
+export type { LookupFunction } from './upstream.js';
+export {
+  compilePolicy,
+  compileRule,
+  decide,
+  decideByName,
+  explainRule,
+  policyFromArguments,
+} from './policy.js';
+export type { CompiledRule, HostPolicy, HostRule, PolicyDecision } from './policy.js';
+export { GATEWAY_HOSTNAME } from './target.js';
+export { isSecretHeader, redactRawHeaders } from './redact.js';
+export { flowsToHar } from './har.js';
+export type { Har, HarEntry } from './har.js';
+export { validateHar } from './har-validate.js';

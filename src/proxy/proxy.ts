@@ -1,0 +1,188 @@
+import { chmod, lstat, unlink } from 'node:fs/promises';
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WarrenError } from '../errors/index.js';
+import type { EgressProxyOptions, ListenerContext, ProxySession } from './context.js';
+import { answer, writeAnswerToSocket } from './exchange.js';
+import { handleRequest } from './forward.js';
+import { badRequestText } from './refusal-text.js';
+import { handleConnect } from './tunnel.js';
+import { createUpstreamAgents, createUpstreamTrust, type LookupFunction } from './upstream.js';
+import { handleUpgrade } from './websocket.js';
+
+/**
+ * The egress proxy: one listener per session (TCP port or unix socket), each with its own upstream pool,
+ * sharing the CA, the flow sink and the upstream trust store.
+ */
+
+export type ListenTarget = { port: number; host?: string } | { path: string };
+
+export interface ProxyListener {
+  /** The TCP port, or the unix socket path. */
+  address: number | string;
+  session: ProxySession;
+  close(): Promise<void>;
+}
+
+export interface EgressProxy {
+  listen(target: ListenTarget, session: ProxySession): Promise<ProxyListener>;
+  /** Closes every listener still open. */
+  close(): Promise<void>;
+}
+
+const MAX_HEADER_BYTES = 64 * 1024;
+const defaultLookup: LookupFunction = (hostname, options) => dnsLookup(hostname, options);
+
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    const text = badRequestText(`its headers exceed ${MAX_HEADER_BYTES / 1024} KiB`);
+    writeAnswerToSocket(socket, answer(431, 'Request Header Fields Too Large', text));
+    return;
+  }
+  const text = badRequestText(`it is not valid HTTP/1.1 (${error.code ?? error.message})`);
+  writeAnswerToSocket(socket, answer(400, 'Bad Request', text));
+}
+
+function createHttpParser(context: () => ListenerContext): Server {
+  const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, noDelay: true, keepAliveTimeout: 30_000 });
+  server.on('request', (request, response) => handleRequest(context(), request, response));
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    handleUpgrade(context(), request, socket, head),
+  );
+  server.on('clientError', answerClientError);
+  return server;
+}
+
+async function removeStaleSocket(path: string): Promise<void> {
+  try {
+    const stats = await lstat(path);
+    if (!stats.isSocket()) {
+      throw new WarrenError(
+        'conflict',
+        `Cannot listen on ${path}: a file that is not a socket is in the way.`,
+        {
+          hint: 'Choose another socket path or remove that file.',
+        },
+      );
+    }
+    await unlink(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+function listenOn(server: Server, target: ListenTarget): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    const done = (): void => {
+      server.removeListener('error', reject);
+      resolve();
+    };
+    if ('path' in target) server.listen({ path: target.path }, done);
+    else server.listen({ port: target.port, host: target.host ?? '127.0.0.1' }, done);
+  });
+}
+
+export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
+  const upstreamTrust = createUpstreamTrust(options.extraTrust ?? [], options.env ?? process.env);
+  const listeners = new Set<ProxyListener>();
+  const logger = options.logger ?? {
+    warn: (message: string) => process.stderr.write(`warren proxy: ${message}\n`),
+  };
+
+  async function listen(target: ListenTarget, session: ProxySession): Promise<ProxyListener> {
+    if ('path' in target) await removeStaleSocket(target.path);
+    // Handlers run only after `context` below is set; the servers must exist before it can be.
+    const getContext = (): ListenerContext => context;
+    const outerServer = createHttpParser(getContext);
+    const innerServer = createHttpParser(getContext);
+    innerServer.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+      writeAnswerToSocket(
+        socket,
+        answer(400, 'Bad Request', badRequestText('CONNECT inside a CONNECT tunnel')),
+      );
+    });
+    const agents = createUpstreamAgents(session.onKeylog);
+    const sockets = new Set<Duplex>();
+    outerServer.on('connect', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      handleConnect(getContext(), request, socket, head),
+    );
+    outerServer.on('connection', (socket: Socket) => socket.on('error', () => socket.destroy()));
+    try {
+      await listenOn(outerServer, target);
+    } catch (error) {
+      agents.destroy();
+      const where = 'path' in target ? target.path : `${target.host ?? '127.0.0.1'}:${target.port}`;
+      throw new WarrenError(
+        'conflict',
+        `Warren's proxy cannot listen on ${where}: ${(error as Error).message}`,
+        {
+          hint:
+            'path' in target
+              ? 'Check that the folder exists and is writable.'
+              : 'Choose another port (--port).',
+          cause: error,
+        },
+      );
+    }
+    let address: number | string;
+    if ('path' in target) {
+      // Only the owner may connect; the sandbox reaches it through a bind mount as a mapped user (see docs/proxy.md).
+      await chmod(target.path, 0o600);
+      address = target.path;
+    } else {
+      address = (outerServer.address() as AddressInfo).port;
+    }
+    const listenerHost = 'path' in target ? 'localhost' : `${target.host ?? '127.0.0.1'}:${address}`;
+    const context: ListenerContext = {
+      session,
+      ca: options.ca,
+      sink: options.sink,
+      bodyCapBytes: options.bodyCapBytes ?? 1024 * 1024,
+      lookup: options.lookup ?? defaultLookup,
+      gateway: options.gateway,
+      logger,
+      upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
+      tunnelFirstByteTimeoutMs: options.tunnelFirstByteTimeoutMs ?? 30_000,
+      upstreamTrust,
+      agents,
+      tunnels: new WeakMap(),
+      innerServer,
+      listenerHost,
+      sockets,
+    };
+    let closing: Promise<void> | undefined;
+    const listener: ProxyListener = {
+      address,
+      session,
+      close() {
+        closing ??= new Promise<void>((resolve) => {
+          listeners.delete(listener);
+          outerServer.close(() => resolve());
+          outerServer.closeAllConnections();
+          innerServer.closeAllConnections();
+          for (const socket of sockets) socket.destroy();
+          agents.destroy();
+        }).then(async () => {
+          if ('path' in target) await unlink(target.path).catch(() => undefined);
+        });
+        return closing;
+      },
+    };
+    listeners.add(listener);
+    return listener;
+  }
+
+  return {
+    listen,
+    async close() {
+      await Promise.all([...listeners].map((listener) => listener.close()));
+    },
+  };
+}

@@ -1,0 +1,204 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import type { ListenerContext } from './context.js';
+import {
+  answer,
+  emitFlow,
+  newFlow,
+  recordAnswer,
+  writeAnswerToSocket,
+  type WarrenAnswer,
+} from './exchange.js';
+import type { FlowRecord } from './flow.js';
+import { flowPolicyOf, refusalAnswer } from './forward.js';
+import { GATEWAY_POLICY } from './gateway-route.js';
+import { redactRawHeaders } from './redact.js';
+import { badRequestText, notHttpInTunnelText, upstreamFailureText } from './refusal-text.js';
+import { GATEWAY_HOSTNAME, parseAuthority, type TunnelInfo } from './target.js';
+import { authorize } from './upstream.js';
+
+/**
+ * CONNECT: decide on the target, answer 200, then look at the first byte the client sends. TLS is
+ * intercepted with a leaf from Warren's CA; plain HTTP is parsed as such; anything else is refused.
+ * Either way the requests inside go through the same handler as absolute-form requests.
+ */
+
+const TLS_HANDSHAKE_RECORD = 0x16;
+const HTTP_METHOD_START = /^[A-Z]+(?: |$)/;
+
+function trackSocket(context: ListenerContext, socket: Duplex): void {
+  context.sockets.add(socket);
+  socket.once('close', () => context.sockets.delete(socket));
+  // Errors end the socket; what matters was recorded where it happened.
+  socket.on('error', () => socket.destroy());
+}
+
+function connectFlow(
+  context: ListenerContext,
+  request: IncomingMessage,
+  host: string,
+  port: number,
+): FlowRecord {
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return newFlow(context, {
+    method: 'CONNECT',
+    url: `${port === 80 ? 'http' : 'https'}://${shown}:${port}/`,
+    scheme: port === 80 ? 'http' : 'https',
+    host,
+    port,
+    httpVersion: `HTTP/${request.httpVersion}`,
+    requestHeaders: redactRawHeaders(request.rawHeaders),
+    tls: { mode: 'none' },
+    policy: { decision: 'deny', reason: 'undecided' },
+    startedAt: Date.now(),
+  });
+}
+
+function refuseConnect(
+  context: ListenerContext,
+  socket: Duplex,
+  flow: FlowRecord,
+  reply: WarrenAnswer,
+): void {
+  writeAnswerToSocket(socket, reply);
+  recordAnswer(flow, reply);
+  emitFlow(context, flow);
+}
+
+export function handleConnect(
+  context: ListenerContext,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  trackSocket(context, socket);
+  const targetText = request.url ?? '';
+  const authority = parseAuthority(targetText, undefined);
+  if (!authority) {
+    const flow = connectFlow(context, request, targetText.slice(0, 300), 0);
+    const problem = `the CONNECT target "${targetText.slice(0, 300)}" is not host:port with a port from 1 to 65535`;
+    flow.policy = { decision: 'deny', reason: problem };
+    refuseConnect(context, socket, flow, answer(400, 'Bad Request', badRequestText(problem)));
+    return;
+  }
+  const { host, port } = authority;
+  const flow = connectFlow(context, request, host, port);
+  const what = `CONNECT ${targetText}`;
+  if (host === GATEWAY_HOSTNAME) {
+    openTunnel(context, socket, head, flow, {
+      decision: { ...GATEWAY_POLICY },
+      address: undefined,
+      gateway: true,
+    });
+    return;
+  }
+  authorize(context.session.policy, host, port, context.lookup).then(
+    (authorization) => {
+      flow.policy = flowPolicyOf(authorization.decision);
+      if (authorization.resolveFailure !== undefined) {
+        refuseConnect(
+          context,
+          socket,
+          flow,
+          answer(502, 'Bad Gateway', upstreamFailureText(what, authorization.resolveFailure)),
+        );
+      } else if (authorization.decision.decision === 'deny' || authorization.address === undefined) {
+        refuseConnect(context, socket, flow, refusalAnswer(what, authorization.decision, host));
+      } else {
+        openTunnel(context, socket, head, flow, {
+          decision: authorization.decision,
+          address: authorization.address,
+          gateway: false,
+        });
+      }
+    },
+    (error: unknown) => socket.destroy(error instanceof Error ? error : new Error(String(error))),
+  );
+}
+
+function openTunnel(
+  context: ListenerContext,
+  socket: Duplex,
+  head: Buffer,
+  flow: FlowRecord,
+  grant: Pick<TunnelInfo, 'decision' | 'address' | 'gateway'>,
+): void {
+  if (socket.destroyed) return;
+  const tunnel: TunnelInfo = {
+    ...grant,
+    host: flow.host,
+    port: flow.port,
+    tls: { mode: 'none' },
+    openedAt: flow.startedAt,
+  };
+  socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  const dispatch = (first: Buffer): void => {
+    clearTimeout(timer);
+    if (first[0] === TLS_HANDSHAKE_RECORD) {
+      socket.pause();
+      socket.unshift(first);
+      intercept(context, socket, tunnel, flow);
+    } else if (HTTP_METHOD_START.test(first.subarray(0, 16).toString('latin1'))) {
+      context.tunnels.set(socket, tunnel);
+      context.innerServer.emit('connection', socket);
+      // The HTTP server now listens for 'data'; hand it the bytes already read.
+      socket.emit('data', first);
+    } else {
+      const problem = `the client spoke neither TLS nor HTTP inside the tunnel to ${flow.host}:${flow.port}`;
+      socket.end(notHttpInTunnelText(`${flow.host}:${flow.port}`));
+      flow.policy = { decision: 'deny', reason: problem };
+      flow.error = problem;
+      flow.durationMs = Date.now() - flow.startedAt;
+      emitFlow(context, flow);
+    }
+  };
+  const timer = setTimeout(() => {
+    socket.removeListener('data', dispatch);
+    flow.error = `the client sent nothing inside the tunnel for ${context.tunnelFirstByteTimeoutMs / 1000} s`;
+    flow.durationMs = Date.now() - flow.startedAt;
+    emitFlow(context, flow);
+    socket.destroy();
+  }, context.tunnelFirstByteTimeoutMs);
+  if (head.length > 0) dispatch(head);
+  else socket.once('data', dispatch);
+}
+
+function intercept(context: ListenerContext, socket: Duplex, tunnel: TunnelInfo, flow: FlowRecord): void {
+  context.ca.leafFor(tunnel.host).then(
+    (leaf) => {
+      if (socket.destroyed) return;
+      const tlsSocket = new TLSSocket(socket, {
+        isServer: true,
+        secureContext: leaf.secureContext,
+        ALPNProtocols: ['http/1.1'],
+      });
+      trackSocket(context, tlsSocket);
+      let secured = false;
+      tlsSocket.on('keylog', (line: Buffer) => context.session.onKeylog?.(line));
+      tlsSocket.once('secure', () => {
+        secured = true;
+        const sni = (tlsSocket as TLSSocket & { servername?: string | false }).servername;
+        const alpn = tlsSocket.alpnProtocol;
+        tunnel.tls = { mode: 'intercepted', ...(sni ? { sni } : {}), ...(alpn ? { alpn } : {}) };
+      });
+      tlsSocket.on('error', (error: Error) => {
+        if (secured) return;
+        secured = true; // record once
+        flow.tls = { mode: 'intercepted' };
+        flow.error =
+          `the TLS handshake with the client failed (${error.message.trim()}); ` +
+          `does the client trust Warren's CA (${context.ca.certificatePath})?`;
+        flow.durationMs = Date.now() - flow.startedAt;
+        emitFlow(context, flow);
+      });
+      context.tunnels.set(tlsSocket, tunnel);
+      context.innerServer.emit('connection', tlsSocket);
+    },
+    (error: unknown) => {
+      flow.error = `Warren could not sign a certificate for ${tunnel.host}: ${String(error)}`;
+      emitFlow(context, flow);
+      socket.destroy();
+    },
+  );
+}
