@@ -45,6 +45,8 @@ export interface SessionExit {
 export interface PreparedSession {
   id: string;
   plan: LaunchPlan;
+  /** Replaces the policy the proxy applies to this session's next requests (e.g. "allow this host"). */
+  setPolicy(policy: HostPolicy): void;
   finish(exit: SessionExit | { error: string }): Promise<void>;
 }
 
@@ -85,10 +87,13 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const socketPath = join(folder, 'proxy.sock');
-    listener = await parts.proxy.listen(
-      { path: socketPath },
-      { id, policy: options.policy, ...(options.onKeylog ? { onKeylog: options.onKeylog } : {}) },
-    );
+    // The proxy reads `policy` from this object at every decision, so replacing it takes effect at once.
+    const proxySession = {
+      id,
+      policy: options.policy,
+      ...(options.onKeylog ? { onKeylog: options.onKeylog } : {}),
+    };
+    listener = await parts.proxy.listen({ path: socketPath }, proxySession);
     token = parts.tokens?.issue(id);
     const plan = await parts.driver.plan({
       sessionId: id,
@@ -106,6 +111,9 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
     return {
       id,
       plan,
+      setPolicy(policy) {
+        proxySession.policy = policy;
+      },
       async finish(exit) {
         if (finished) return;
         finished = true;

@@ -35,6 +35,8 @@ export interface LiveSession {
   id: string;
   host: PtyHost;
   running: boolean;
+  /** Replaces the host policy the proxy applies to this session from its next request on. */
+  setPolicy(policy: HostPolicy): void;
   /** Resolves once the session has ended and its row says so. */
   finished: Promise<void>;
 }
@@ -159,6 +161,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
         host,
         running: true,
         spawned,
+        setPolicy: (policy) => prepared.setPolicy(policy),
         finished: Promise.resolve(),
         dispose() {
           host.dispose();

@@ -73,6 +73,9 @@ export async function startAppHarness(
           limits: [],
           cleanup: async () => {},
         },
+        setPolicy() {
+          // No proxy in this harness: policy changes are tested end to end with the real one.
+        },
         async finish(exit) {
           store.sessions.update(id, {
             state: 'error' in exit ? 'failed' : 'ended',

@@ -20,8 +20,6 @@ export interface ApiParts {
   models?: () => string[];
   /** The gateway's usage for one session, when a gateway runs. */
   usageFor?: (sessionId: string) => unknown;
-  /** Adds an allow rule to a running session's policy; absent when the proxy cannot update policies. */
-  allowHostLive?: (sessionId: string, host: string) => boolean;
   flowsToHar(flows: FlowRecord[]): unknown;
   /** Absolute paths that a session may not use in place or copy (Warren's own home). */
   forbiddenWorkspaceRoots: string[];

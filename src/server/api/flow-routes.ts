@@ -150,7 +150,7 @@ export function flowRoutes(parts: ApiParts): ApiRoute[] {
           sessionDeny: row.details.deny ?? [],
           liveAllowed: row.details.liveAllowed ?? [],
           refused: refusedHosts(parts, row.id),
-          canUpdateLive: parts.allowHostLive !== undefined && parts.sessions.live(row.id)?.running === true,
+          canUpdateLive: parts.sessions.live(row.id)?.running === true,
         });
       },
     },
@@ -161,19 +161,22 @@ export function flowRoutes(parts: ApiParts): ApiRoute[] {
       async handle({ request, response, params }) {
         const row = rowOf(params.id);
         const body = await readJson(request, z.object({ host: z.string().min(1).max(300) }).strict());
-        if (!parts.allowHostLive) {
-          throw new WarrenError('conflict', "this server cannot change a running session's policy", {
-            hint: 'start a new session with the host in its allow list',
-          });
-        }
-        if (!parts.sessions.live(row.id)?.running)
-          throw new WarrenError('conflict', `session ${row.id} is not running`);
-        if (!parts.allowHostLive(row.id, body.host)) {
-          throw new WarrenError('invalid-argument', `"${body.host}" is not a host rule the proxy accepts`);
-        }
+        const live = parts.sessions.live(row.id);
+        if (!live?.running)
+          throw new WarrenError('conflict', `session ${row.id} is not running in this server`);
         const current = parts.store.sessions.get(row.id);
-        const liveAllowed = [...((current?.details.liveAllowed as string[] | undefined) ?? []), body.host];
-        parts.store.sessions.update(row.id, { details: { ...current?.details, liveAllowed } });
+        const details = current?.details ?? {};
+        const listOf = (value: unknown) => (Array.isArray(value) ? (value as string[]) : []);
+        const liveAllowed = [...listOf(details.liveAllowed), body.host];
+        // Compiling checks the rule (a bad pattern is a 400) before anything changes.
+        const policy = parts.policyFor({
+          allow: [...listOf(details.allow), ...liveAllowed],
+          deny: listOf(details.deny),
+        });
+        live.setPolicy(policy);
+        parts.store.sessions.update(row.id, {
+          details: { ...details, liveAllowed, policy: policy.explain() },
+        });
         sendJson(response, 200, { liveAllowed });
       },
     },
