@@ -82,6 +82,12 @@ export interface ToolDefinition {
    * only to upstreams of the same protocol and dropped for others, which could not run it anyway.
    */
   providerDefined?: { protocol: ApiProtocol; definition: Record<string, unknown> };
+  /**
+   * An OpenAI `custom` tool (free-text input, e.g. Codex's `apply_patch`), kept verbatim for OpenAI
+   * Responses upstreams. Everywhere else it is a function whose `inputSchema` takes `{input: string}`, and
+   * its calls carry `{"input": "..."}` as `inputJson`.
+   */
+  freeform?: Record<string, unknown>;
 }
 
 /** `required` is Anthropic's `any`; `tool` forces one named tool. */

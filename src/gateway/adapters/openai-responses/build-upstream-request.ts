@@ -9,6 +9,7 @@ import type {
   UpstreamRequest,
 } from '../../protocol/types.js';
 import { imageUrl } from '../openai-chat/content.js';
+import { freeformInputText, freeformToolNames } from './freeform.js';
 import { responsesToolChoice } from './output-items.js';
 
 /**
@@ -17,16 +18,18 @@ import { responsesToolChoice } from './output-items.js';
  */
 export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamModel: string): UpstreamRequest {
   const toolNames = createRequestToolNameMap(request);
+  const freeform = freeformCalls(request);
   const input: JsonRecord[] = [];
   for (const message of request.messages) {
-    if (message.role === 'user') input.push(...userItems(message));
-    else input.push(...assistantItems(message, toolNames));
+    if (message.role === 'user') input.push(...userItems(message, freeform.callIds));
+    else input.push(...assistantItems(message, toolNames, freeform.names));
   }
   const body: JsonRecord = { model: upstreamModel, input, store: false };
   if (request.system.length > 0) body.instructions = request.system.map((part) => part.text).join('\n\n');
   const tools = request.tools.flatMap((tool): JsonRecord[] => {
     if (tool.providerDefined)
       return tool.providerDefined.protocol === 'openai-responses' ? [tool.providerDefined.definition] : [];
+    if (tool.freeform) return [{ ...tool.freeform, name: toolNames.toUpstream(tool.name) }];
     const encoded: JsonRecord = {
       type: 'function',
       name: toolNames.toUpstream(tool.name),
@@ -38,7 +41,7 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
   });
   if (tools.length > 0) {
     body.tools = tools;
-    const choice = responsesToolChoice(request.toolChoice, toolNames.toUpstream);
+    const choice = responsesToolChoice(request.toolChoice, toolNames.toUpstream, freeform.names);
     if (choice !== undefined) body.tool_choice = choice;
     if (request.parallelToolCalls !== undefined) body.parallel_tool_calls = request.parallelToolCalls;
   }
@@ -55,7 +58,18 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
   return { path: '/responses', body, toolNames };
 }
 
-function userItems(message: ModelMessage): JsonRecord[] {
+/** Free-form (custom) tools by name, and the ids of the calls made to them in the history. */
+function freeformCalls(request: ModelRequest): { names: Set<string>; callIds: Set<string> } {
+  const names = freeformToolNames(request);
+  const callIds = new Set<string>();
+  for (const message of request.messages) {
+    for (const part of message.content)
+      if (part.type === 'tool-call' && names.has(part.name)) callIds.add(part.id);
+  }
+  return { names, callIds };
+}
+
+function userItems(message: ModelMessage, freeformCallIds: Set<string>): JsonRecord[] {
   const items: JsonRecord[] = [];
   const content: JsonRecord[] = [];
   for (const part of message.content) {
@@ -63,7 +77,7 @@ function userItems(message: ModelMessage): JsonRecord[] {
       const onlyText = part.content.every((item) => item.type === 'text');
       const text = part.content.map((item) => (item.type === 'text' ? item.text : '')).join('');
       items.push({
-        type: 'function_call_output',
+        type: freeformCallIds.has(part.toolCallId) ? 'custom_tool_call_output' : 'function_call_output',
         call_id: part.toolCallId,
         output: onlyText ? (part.isError ? `Error: ${text}` : text) : part.content.map(inputContent),
       });
@@ -80,7 +94,11 @@ function inputContent(part: TextPart | ImagePart): JsonRecord {
   return { type: 'input_image', image_url: imageUrl(part), detail: part.detail ?? 'auto' };
 }
 
-function assistantItems(message: ModelMessage, toolNames: ToolNameMap): JsonRecord[] {
+function assistantItems(
+  message: ModelMessage,
+  toolNames: ToolNameMap,
+  freeformNames: Set<string>,
+): JsonRecord[] {
   const items: JsonRecord[] = [];
   for (const part of message.content) {
     switch (part.type) {
@@ -93,6 +111,15 @@ function assistantItems(message: ModelMessage, toolNames: ToolNameMap): JsonReco
           });
         break;
       case 'tool-call':
+        if (freeformNames.has(part.name)) {
+          items.push({
+            type: 'custom_tool_call',
+            call_id: part.id,
+            name: toolNames.toUpstream(part.name),
+            input: freeformInputText(part.inputJson),
+          });
+          break;
+        }
         items.push({
           type: 'function_call',
           call_id: part.id,

@@ -11,6 +11,13 @@ interface OpenItem {
   id: string;
   sawDelta: boolean;
   summaryParts: number;
+  /** A custom tool call: its free text is streamed as the JSON `{"input": "..."}`. */
+  freeform?: boolean;
+}
+
+/** A piece of free text as it appears inside a JSON string. */
+function escapeJsonFragment(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
 }
 
 /**
@@ -41,7 +48,7 @@ export function createResponsesStreamDecoder(context: DecodeContext = {}): Strea
     } else if (item.type === 'reasoning') {
       open = { kind: 'reasoning', id: key, sawDelta: false, summaryParts: 0 };
       parts.push({ type: 'reasoning-start', id: key });
-    } else if (item.type === 'function_call') {
+    } else if (item.type === 'function_call' || item.type === 'custom_tool_call') {
       emittedToolCall = true;
       open = { kind: 'tool', id: String(item.call_id ?? key), sawDelta: false, summaryParts: 0 };
       parts.push({
@@ -49,6 +56,10 @@ export function createResponsesStreamDecoder(context: DecodeContext = {}): Strea
         id: open.id,
         name: toolNames.fromUpstream(String(item.name ?? '')),
       });
+      if (item.type === 'custom_tool_call') {
+        open.freeform = true;
+        parts.push({ type: 'tool-input-delta', id: open.id, delta: '{"input":"' });
+      }
     }
     if (open) items.set(key, open);
     return open;
@@ -83,6 +94,14 @@ export function createResponsesStreamDecoder(context: DecodeContext = {}): Strea
       const end: StreamPart = { type: 'reasoning-end', id: open.id, itemId: open.id };
       if (typeof item.encrypted_content === 'string') end.encryptedContent = item.encrypted_content;
       parts.push(end);
+    } else if (open.freeform) {
+      if (!open.sawDelta && typeof item.input === 'string' && item.input !== '') {
+        parts.push({ type: 'tool-input-delta', id: open.id, delta: escapeJsonFragment(item.input) });
+      }
+      parts.push(
+        { type: 'tool-input-delta', id: open.id, delta: '"}' },
+        { type: 'tool-input-end', id: open.id },
+      );
     } else {
       if (!open.sawDelta && typeof item.arguments === 'string' && item.arguments !== '') {
         parts.push({ type: 'tool-input-delta', id: open.id, delta: item.arguments });
@@ -96,7 +115,8 @@ export function createResponsesStreamDecoder(context: DecodeContext = {}): Strea
     const open = key !== undefined ? items.get(key) : undefined;
     if (!open || open.kind !== kind || typeof text !== 'string' || text === '') return;
     open.sawDelta = true;
-    if (kind === 'text') parts.push({ type: 'text-delta', id: open.id, delta: text });
+    if (open.freeform) parts.push({ type: 'tool-input-delta', id: open.id, delta: escapeJsonFragment(text) });
+    else if (kind === 'text') parts.push({ type: 'text-delta', id: open.id, delta: text });
     else if (kind === 'reasoning') parts.push({ type: 'reasoning-delta', id: open.id, delta: text });
     else parts.push({ type: 'tool-input-delta', id: open.id, delta: text });
   }
@@ -147,6 +167,7 @@ export function createResponsesStreamDecoder(context: DecodeContext = {}): Strea
           delta(data, 'reasoning', data.delta, parts);
           break;
         case 'response.function_call_arguments.delta':
+        case 'response.custom_tool_call_input.delta':
           delta(data, 'tool', data.delta, parts);
           break;
         case 'response.completed':

@@ -9,6 +9,7 @@ import type {
   ToolNameMap,
 } from '../../protocol/types.js';
 import { emptyUsage, finishReasonWithToolCalls, mergeUsage } from '../shared/finish.js';
+import { freeformInputJson } from './freeform.js';
 import { finishReasonFromResponse, usageFromResponses } from './usage.js';
 
 /** A non-streaming `/responses` answer from an OpenAI upstream → neutral result. */
@@ -49,6 +50,15 @@ export function partsFromOutputItem(item: JsonRecord, toolNames: ToolNameMap): C
           id: String(item.call_id ?? item.id ?? ''),
           name: toolNames.fromUpstream(String(item.name ?? '')),
           inputJson: typeof item.arguments === 'string' ? item.arguments : '',
+        },
+      ];
+    case 'custom_tool_call':
+      return [
+        {
+          type: 'tool-call',
+          id: String(item.call_id ?? item.id ?? ''),
+          name: toolNames.fromUpstream(String(item.name ?? '')),
+          inputJson: freeformInputJson(typeof item.input === 'string' ? item.input : ''),
         },
       ];
     case 'reasoning':

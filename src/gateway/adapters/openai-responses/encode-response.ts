@@ -1,6 +1,7 @@
 import { generateId, nowInSeconds } from '../../protocol/ids.js';
 import type { EncodeContext, ModelResponse } from '../../protocol/types.js';
 import { finishReasonWithToolCalls } from '../shared/finish.js';
+import { freeformToolNames } from './freeform.js';
 import { finishedResponseState, outputItemsFromParts, responseObject } from './output-items.js';
 
 /** Neutral result → the body of a non-streaming `/v1/responses` answer. */
@@ -10,7 +11,7 @@ export function encodeResponsesResponse(response: ModelResponse, context: Encode
   return responseObject(context, {
     id: context.responseId ?? (response.id.startsWith('resp_') ? response.id : generateId('resp_')),
     createdAt: context.createdAt ?? nowInSeconds(),
-    output: outputItemsFromParts(response.content),
+    output: outputItemsFromParts(response.content, freeformToolNames(context.request)),
     usage: response.usage,
     ...finishedResponseState(reason),
   });

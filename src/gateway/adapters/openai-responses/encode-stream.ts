@@ -11,7 +11,9 @@ import type {
 } from '../../protocol/types.js';
 import { openAiErrorType } from '../openai-chat/map-finish-reason.js';
 import { emptyUsage, finishReasonWithToolCalls, mergeUsage } from '../shared/finish.js';
+import { freeformInputText, freeformToolNames } from './freeform.js';
 import {
+  customToolCallItem,
   finishedResponseState,
   functionCallItem,
   messageItem,
@@ -22,7 +24,8 @@ import {
 } from './output-items.js';
 
 interface Item {
-  kind: 'text' | 'reasoning' | 'tool';
+  /** `custom`: a call to a free-form tool; its JSON `{"input": ...}` is buffered and sent as text at the end. */
+  kind: 'text' | 'reasoning' | 'tool' | 'custom';
   itemId: string;
   outputIndex: number;
   text: string;
@@ -41,6 +44,7 @@ interface Item {
 export function createResponsesStreamEncoder(context: EncodeContext): StreamEncoder {
   const items = new Map<string, Item>();
   const output: JsonRecord[] = [];
+  const freeformNames = freeformToolNames(context.request);
   const state: ResponseObjectState = {
     id: context.responseId ?? generateId('resp_'),
     createdAt: context.createdAt ?? nowInSeconds(),
@@ -66,7 +70,7 @@ export function createResponsesStreamEncoder(context: EncodeContext): StreamEnco
   }
 
   function open(key: string, kind: Item['kind'], callId = '', name = ''): string {
-    const prefix = kind === 'text' ? 'msg_' : kind === 'reasoning' ? 'rs_' : 'fc_';
+    const prefix = { text: 'msg_', reasoning: 'rs_', tool: 'fc_', custom: 'ctc_' }[kind];
     const item: Item = {
       kind,
       itemId: generateId(prefix),
@@ -99,10 +103,11 @@ export function createResponsesStreamEncoder(context: EncodeContext): StreamEnco
         item: reasoningItem(item.itemId, '', undefined),
       });
     emittedToolCall = true;
-    return event('response.output_item.added', {
-      ...location,
-      item: functionCallItem(item.itemId, callId, name, '', 'in_progress'),
-    });
+    const added =
+      kind === 'custom'
+        ? customToolCallItem(item.itemId, callId, name, '', 'in_progress')
+        : functionCallItem(item.itemId, callId, name, '', 'in_progress');
+    return event('response.output_item.added', { ...location, item: added });
   }
 
   function append(key: string, kind: Item['kind'], delta: string): string {
@@ -119,6 +124,7 @@ export function createResponsesStreamEncoder(context: EncodeContext): StreamEnco
       });
     }
     item.text += delta;
+    if (kind === 'custom') return text;
     if (kind === 'text')
       return (
         text + event('response.output_text.delta', { ...location, content_index: 0, delta, logprobs: [] })
@@ -162,6 +168,11 @@ export function createResponsesStreamEncoder(context: EncodeContext): StreamEnco
         });
       }
       done = reasoningItem(item.itemId, item.text, item.encryptedContent);
+    } else if (item.kind === 'custom') {
+      const input = freeformInputText(item.text);
+      if (input !== '') text += event('response.custom_tool_call_input.delta', { ...location, delta: input });
+      text += event('response.custom_tool_call_input.done', { ...location, input });
+      done = customToolCallItem(item.itemId, item.callId, item.name, input, 'completed');
     } else {
       text += event('response.function_call_arguments.done', { ...location, arguments: item.text || '{}' });
       done = functionCallItem(item.itemId, item.callId, item.name, item.text || '{}', 'completed');
@@ -202,9 +213,9 @@ export function createResponsesStreamEncoder(context: EncodeContext): StreamEnco
         return close(`reasoning:${part.id}`);
       }
       case 'tool-input-start':
-        return open(`tool:${part.id}`, 'tool', part.id, part.name);
+        return open(`tool:${part.id}`, freeformNames.has(part.name) ? 'custom' : 'tool', part.id, part.name);
       case 'tool-input-delta':
-        return append(`tool:${part.id}`, 'tool', part.delta);
+        return append(`tool:${part.id}`, items.get(`tool:${part.id}`)?.kind ?? 'tool', part.delta);
       case 'tool-input-end':
         return close(`tool:${part.id}`);
       case 'usage':

@@ -1,7 +1,10 @@
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { StreamPart } from '../../protocol/types.js';
 import { runRoundTripSuite } from '../round-trip.case.js';
+import { getAdapter } from '../index.js';
 import {
+  decodeStream,
   encodeContext,
   encodeStream,
   expectValidLifecycle,
@@ -10,6 +13,7 @@ import {
 } from '../stream-helpers.case.js';
 import { createResponsesStreamDecoder } from './decode-stream.js';
 import { openAiResponsesAdapter } from './index.js';
+import { parseResponsesRequest } from './parse-request.js';
 
 runRoundTripSuite(openAiResponsesAdapter, {
   skips: {
@@ -180,5 +184,141 @@ describe('Responses stream decoder', () => {
     ]);
     expect(summarize(parts).reasoning).toBe('one\n\ntwo');
     expect(parts).toContainEqual({ type: 'reasoning-end', id: 'rs', itemId: 'rs', encryptedContent: 'enc' });
+  });
+});
+
+describe('free-form (custom) tools such as Codex apply_patch', () => {
+  const patch =
+    '*** Begin Patch\n*** Update File: a.ts\n@@\n-const a = "x";\n+const a = "y";\n*** End Patch\n';
+  const applyPatch = {
+    type: 'custom',
+    name: 'apply_patch',
+    description: 'Apply a patch',
+    format: { type: 'grammar', syntax: 'lark', definition: 'start: /.+/' },
+  };
+  const request = parseResponsesRequest({
+    model: 'gpt-5-codex',
+    stream: true,
+    tools: [applyPatch, { type: 'function', name: 'shell', parameters: { type: 'object' } }],
+    input: [
+      { role: 'user', content: 'fix a.ts' },
+      { type: 'custom_tool_call', call_id: 'call_p', name: 'apply_patch', input: patch },
+      { type: 'custom_tool_call_output', call_id: 'call_p', output: 'Done!' },
+    ],
+  });
+
+  it('reads the custom tool and its calls into the neutral model', () => {
+    expect(request.tools[0]).toMatchObject({
+      name: 'apply_patch',
+      freeform: applyPatch,
+      inputSchema: { required: ['input'] },
+    });
+    expect(request.messages[1]?.content[0]).toEqual({
+      type: 'tool-call',
+      id: 'call_p',
+      name: 'apply_patch',
+      inputJson: JSON.stringify({ input: patch }),
+    });
+  });
+
+  it('goes back to an OpenAI Responses upstream as custom items', () => {
+    const body = openAiResponsesAdapter.buildUpstreamRequest(request, 'gpt-5-codex').body as {
+      tools: unknown[];
+      input: unknown[];
+    };
+    expect(body.tools[0]).toEqual(applyPatch);
+    expect(body.input.slice(1)).toEqual([
+      { type: 'custom_tool_call', call_id: 'call_p', name: 'apply_patch', input: patch },
+      { type: 'custom_tool_call_output', call_id: 'call_p', output: 'Done!' },
+    ]);
+  });
+
+  it('becomes a function taking {input} for a chat completions upstream', () => {
+    const body = getAdapter('openai-chat').buildUpstreamRequest(request, 'qwen3-coder').body as {
+      tools: Array<{ function: { name: string; parameters: unknown } }>;
+      messages: Array<{ tool_calls?: Array<{ function: { arguments: string } }> }>;
+    };
+    expect(body.tools[0]?.function).toMatchObject({
+      name: 'apply_patch',
+      parameters: { properties: { input: { type: 'string' } } },
+    });
+    expect(JSON.parse(body.messages[1]?.tool_calls?.[0]?.function.arguments ?? '{}')).toEqual({
+      input: patch,
+    });
+  });
+
+  it('turns a chat upstream call of the function back into a custom_tool_call for the Codex caller', async () => {
+    const chatStream =
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: 'call_q', function: { name: 'apply_patch', arguments: '' } }] } }] })}\n\n` +
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: JSON.stringify({ input: patch }).slice(0, 20) } }] } }] })}\n\n` +
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: JSON.stringify({ input: patch }).slice(20) } }] } }] })}\n\n` +
+      `data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }] })}\n\ndata: [DONE]\n\n`;
+    const parts = decodeStream(getAdapter('openai-chat'), new TextEncoder().encode(chatStream), 7);
+    const sse = encodeStream(openAiResponsesAdapter, parts, { request });
+    const client = new OpenAI({
+      apiKey: 'k',
+      baseURL: 'http://127.0.0.1:9/v1',
+      maxRetries: 0,
+      fetch: async () => new Response(sse, { headers: { 'content-type': 'text/event-stream' } }),
+    });
+    const response = await client.responses.stream({ model: 'gpt-5-codex', input: 'x' }).finalResponse();
+    expect(response.output).toEqual([
+      expect.objectContaining({
+        type: 'custom_tool_call',
+        call_id: 'call_q',
+        name: 'apply_patch',
+        input: patch,
+      }),
+    ]);
+    const added = parseEvents(sse).find((event) => event.event === 'response.output_item.added');
+    expect(JSON.parse(added?.data ?? '{}')).toMatchObject({
+      item: { type: 'custom_tool_call', call_id: 'call_q', input: '' },
+    });
+    const doneEvents = parseEvents(sse).filter(
+      (event) => event.event === 'response.custom_tool_call_input.done',
+    );
+    expect(JSON.parse(doneEvents[0]?.data ?? '{}')).toMatchObject({ input: patch });
+  });
+
+  it('decodes a Responses upstream streaming a custom tool call', () => {
+    const events = [
+      { type: 'response.created', response: { id: 'r', model: 'gpt-5-codex' } },
+      {
+        type: 'response.output_item.added',
+        output_index: 0,
+        item: { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_r', name: 'apply_patch', input: '' },
+      },
+      {
+        type: 'response.custom_tool_call_input.delta',
+        item_id: 'ctc_1',
+        output_index: 0,
+        delta: patch.slice(0, 30),
+      },
+      {
+        type: 'response.custom_tool_call_input.delta',
+        item_id: 'ctc_1',
+        output_index: 0,
+        delta: patch.slice(30),
+      },
+      {
+        type: 'response.output_item.done',
+        output_index: 0,
+        item: { id: 'ctc_1', type: 'custom_tool_call', call_id: 'call_r', name: 'apply_patch', input: patch },
+      },
+      {
+        type: 'response.completed',
+        response: { status: 'completed', usage: { input_tokens: 5, output_tokens: 9 } },
+      },
+    ];
+    const decoder = createResponsesStreamDecoder();
+    const parts = [
+      ...events.flatMap((data) => decoder.decode({ data: JSON.stringify(data) })),
+      ...decoder.end(),
+    ];
+    expectValidLifecycle(parts);
+    const tool = summarize(parts).tools[0];
+    expect(tool).toMatchObject({ id: 'call_r', name: 'apply_patch' });
+    expect(JSON.parse(tool?.input ?? '')).toEqual({ input: patch });
+    expect(summarize(parts).finishReason).toBe('tool-calls');
   });
 });

@@ -1,10 +1,11 @@
 import { generateId } from '../../protocol/ids.js';
 import type { JsonRecord } from '../../protocol/read.js';
 import type { ContentPart, EncodeContext, FinishReason, ToolChoice, Usage } from '../../protocol/types.js';
+import { freeformInputText, freeformToolNames } from './freeform.js';
 import { responseStatus, responsesUsage } from './usage.js';
 
 /** Neutral assistant content → Responses `output` items (consecutive texts share one message item). */
-export function outputItemsFromParts(parts: ContentPart[]): JsonRecord[] {
+export function outputItemsFromParts(parts: ContentPart[], freeformNames: Set<string>): JsonRecord[] {
   const items: JsonRecord[] = [];
   let message: JsonRecord[] | undefined;
   for (const part of parts) {
@@ -21,7 +22,15 @@ export function outputItemsFromParts(parts: ContentPart[]): JsonRecord[] {
       items.push(reasoningItem(part.itemId ?? generateId('rs_'), part.text, part.encryptedContent));
     else if (part.type === 'tool-call') {
       items.push(
-        functionCallItem(generateId('fc_'), part.id, part.name, part.inputJson || '{}', 'completed'),
+        freeformNames.has(part.name)
+          ? customToolCallItem(
+              generateId('ctc_'),
+              part.id,
+              part.name,
+              freeformInputText(part.inputJson),
+              'completed',
+            )
+          : functionCallItem(generateId('fc_'), part.id, part.name, part.inputJson || '{}', 'completed'),
       );
     }
   }
@@ -56,6 +65,16 @@ export function functionCallItem(
   return { id, type: 'function_call', status, arguments: args, call_id: callId, name };
 }
 
+export function customToolCallItem(
+  id: string,
+  callId: string,
+  name: string,
+  input: string,
+  status: string,
+): JsonRecord {
+  return { id, type: 'custom_tool_call', status, call_id: callId, name, input };
+}
+
 export interface ResponseObjectState {
   id: string;
   createdAt: number;
@@ -86,16 +105,19 @@ export function responseObject(context: EncodeContext, state: ResponseObjectStat
     store: false,
     temperature: request.temperature ?? 1,
     text: { format: { type: 'text' } },
-    tool_choice: responsesToolChoice(request.toolChoice) ?? 'auto',
-    tools: request.tools
-      .filter((tool) => tool.providerDefined === undefined)
-      .map((tool) => ({
-        type: 'function',
-        name: tool.name,
-        description: tool.description ?? null,
-        parameters: tool.inputSchema,
-        strict: false,
-      })),
+    tool_choice: responsesToolChoice(request.toolChoice, undefined, freeformToolNames(request)) ?? 'auto',
+    // Tools are echoed as the caller declared them: provider tools and custom tools verbatim.
+    tools: request.tools.map(
+      (tool) =>
+        tool.providerDefined?.definition ??
+        tool.freeform ?? {
+          type: 'function',
+          name: tool.name,
+          description: tool.description ?? null,
+          parameters: tool.inputSchema,
+          strict: false,
+        },
+    ),
     top_p: request.topP ?? 1,
     truncation: 'disabled',
     usage: state.usage === null ? null : responsesUsage(state.usage),
@@ -114,6 +136,7 @@ export function finishedResponseState(
 export function responsesToolChoice(
   choice: ToolChoice | undefined,
   rename: (name: string) => string = (name) => name,
+  freeformNames: Set<string> = new Set(),
 ): unknown {
   switch (choice?.type) {
     case undefined:
@@ -123,6 +146,6 @@ export function responsesToolChoice(
     case 'required':
       return choice.type;
     case 'tool':
-      return { type: 'function', name: rename(choice.name) };
+      return { type: freeformNames.has(choice.name) ? 'custom' : 'function', name: rename(choice.name) };
   }
 }

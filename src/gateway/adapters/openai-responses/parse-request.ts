@@ -20,6 +20,7 @@ import type {
   ToolDefinition,
 } from '../../protocol/types.js';
 import { appendMessage, imageFromUrl } from '../openai-chat/content.js';
+import { freeformInputJson, freeformTool } from './freeform.js';
 
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 /** Items that record work OpenAI's servers did (hosted tools); other models cannot use them. */
@@ -94,7 +95,17 @@ function parseItem(value: unknown, path: string, system: TextPart[], messages: M
           inputJson: optionalString(item.arguments, `${path}.arguments`) ?? '',
         },
       ]);
+    case 'custom_tool_call':
+      return appendMessage(messages, 'assistant', [
+        {
+          type: 'tool-call',
+          id: expectString(item.call_id, `${path}.call_id`),
+          name: expectString(item.name, `${path}.name`),
+          inputJson: freeformInputJson(optionalString(item.input, `${path}.input`) ?? ''),
+        },
+      ]);
     case 'function_call_output':
+    case 'custom_tool_call_output':
       return appendMessage(messages, 'user', [
         {
           type: 'tool-result',
@@ -109,7 +120,7 @@ function parseItem(value: unknown, path: string, system: TextPart[], messages: M
       throw invalidRequest(
         `${path}.type`,
         `input item type ${JSON.stringify(type)} is not supported by the Warren gateway ` +
-          '(supported: message, function_call, function_call_output, reasoning)',
+          '(supported: message, function_call, function_call_output, custom_tool_call, custom_tool_call_output, reasoning)',
       );
   }
 }
@@ -188,6 +199,7 @@ function parseTools(value: unknown): ToolDefinition[] {
   return expectArray(value, 'tools').map((item, index) => {
     const path = `tools[${index}]`;
     const tool = expectRecord(item, path);
+    if (tool.type === 'custom') return freeformTool(tool, expectString(tool.name, `${path}.name`));
     if (tool.type !== 'function') {
       const name = typeof tool.name === 'string' ? tool.name : String(tool.type);
       return { name, inputSchema: {}, providerDefined: { protocol: 'openai-responses', definition: tool } };
