@@ -2,7 +2,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import pty from '@lydell/node-pty';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { isWarrenError } from '../src/errors/index.js';
-import { createOciDriver, runSandboxed, type DriverAvailability } from '../src/sandbox/index.js';
+import {
+  createBwrapDriver,
+  createOciDriver,
+  runSandboxed,
+  type DriverAvailability,
+} from '../src/sandbox/index.js';
 import { ensureTestImage } from './helpers/rootfs.js';
 import { createSandboxFixture, uniqueMarker, type SandboxFixture } from './sandbox/fixtures.js';
 
@@ -127,6 +132,24 @@ describe('podman driver', () => {
     const error = await driver.plan(fixture.spec(['true'])).catch((caught: unknown) => caught);
     expect(isWarrenError(error) && error.code).toBe('not-found');
     expect(isWarrenError(error) && error.hint).toMatch(/warren image build --engine podman/);
+  });
+
+  it('uses the spec image over the driver default, and bwrap refuses images', async (context) => {
+    requirePodman(context);
+    const driver = createOciDriver({ image: 'localhost/warren-no-such-image:1' });
+    const result = await runSandboxed(
+      driver,
+      fixture.spec(['/bin/sh', '-c', 'echo from-spec-image'], { image }),
+    );
+    expect(result.stdout).toBe('from-spec-image\n');
+    const bwrap = await createBwrapDriver()
+      .plan(fixture.spec(['true'], { image }))
+      .catch((caught: unknown) => caught);
+    expect(isWarrenError(bwrap) && bwrap.message).toMatch(/bwrap driver .* cannot use the image/);
+    const flag = await driver
+      .plan(fixture.spec(['true'], { image: '--privileged' }))
+      .catch((caught: unknown) => caught);
+    expect(isWarrenError(flag) && flag.message).toMatch(/image: must be an image reference/);
   });
 
   it('writes workspace files as the agent, readable back on the host', async (context) => {

@@ -13,6 +13,12 @@ export {
   type UserNamespaceMode,
 } from './drivers/oci/index.js';
 export { buildSandboxEnvironment } from './environment.js';
+export {
+  buildAgentImage,
+  buildImageBuildArgs,
+  defaultContainerfilePath,
+  type ImageBuildRequest,
+} from './image.js';
 export { DRIVER_NAMES, resolveDriver, type DriverOptions } from './resolve.js';
 export { runSandboxed, type SandboxRunResult, type SandboxStdio } from './run.js';
 export {

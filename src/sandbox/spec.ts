@@ -46,6 +46,8 @@ export interface SandboxSpec {
   gpu?: boolean;
   /** Not supported yet: a non-empty list is refused. */
   caches?: string[];
+  /** Container image for the podman/docker drivers (absent: the driver's default). bwrap refuses it. */
+  image?: string;
   /** True when the caller runs the plan in a PTY; TERM is then set (spec env TERM, else xterm-256color). */
   tty?: boolean;
   /** argv of the command, run with /workspace as cwd. */
@@ -65,6 +67,7 @@ export interface NormalizedSandboxSpec {
   limits: SandboxLimits;
   gpu: boolean;
   caches: string[];
+  image: string | undefined;
   tty: boolean;
   command: string[];
   hostname: string;
@@ -149,6 +152,14 @@ const specSchema = z.object({
     .default({}),
   gpu: z.boolean().default(false),
   caches: z.array(z.string()).default([]),
+  image: z
+    .string()
+    .max(255)
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$/,
+      'must be an image reference such as localhost/warren-agent:latest (it cannot start with "-")',
+    )
+    .optional(),
   tty: z.boolean().default(false),
   command: z.array(z.string().refine(noNul, 'must not contain NUL characters')).min(1, 'must name a program'),
   hostname: z
@@ -178,6 +189,7 @@ export function normalizeSandboxSpec(spec: SandboxSpec): NormalizedSandboxSpec {
     limits: parsed.limits,
     gpu: parsed.gpu,
     caches: parsed.caches,
+    image: parsed.image,
     tty: parsed.tty,
     command: parsed.command,
     hostname: parsed.hostname,

@@ -206,7 +206,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
     const path = await requireEngine();
     const facts = await hostFacts(path);
     await checkHostPaths(spec);
-    const image = options.image ?? DEFAULT_AGENT_IMAGE;
+    const image = spec.image ?? options.image ?? DEFAULT_AGENT_IMAGE;
     await requireImage(path, image);
 
     const stateDir = await mkdtemp(join(options.stateDir ?? tmpdir(), `warren-oci-${spec.sessionId}-`));
