@@ -52,6 +52,14 @@ function missingBwrap(): WarrenError {
 }
 
 function refuseUnsupported(spec: NormalizedSandboxSpec): void {
+  if (spec.image !== undefined)
+    throw new WarrenError(
+      'invalid-argument',
+      `The bwrap driver runs the host's /usr and cannot use the image ${spec.image}`,
+      {
+        hint: 'Use --driver podman (or docker) for images, or start the session without an image.',
+      },
+    );
   if (spec.gpu)
     throw new WarrenError('invalid-argument', 'GPU access is not yet supported by the bwrap sandbox driver', {
       hint: 'Start the session without gpu: true.',
