@@ -37,6 +37,7 @@ export function openTerminalView(options: TerminalViewOptions): TerminalView {
     fontSize: window.innerWidth < 600 ? 12 : 14,
     fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", monospace',
     scrollback: 5000,
+    lineHeight: 1.15,
     allowProposedApi: true,
   });
   const fit = new FitAddon();

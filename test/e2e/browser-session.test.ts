@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from './browser.js';
+import { startFakeUpstream, startRealServer } from './serve-harness.js';
+
+const run = chromiumAvailable();
+const PASSWORD = 'correct horse battery staple';
+const HOSTILE_BODY =
+  '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">allowed-upstream';
+
+/** The terminal's visible text as xterm.js renders it (DOM renderer rows). */
+function screenText(page: Page): Promise<string> {
+  return page.locator('#terminal .xterm-rows').innerText();
+}
+
+async function waitForScreen(page: Page, text: string, timeoutMs = 20_000): Promise<void> {
+  await page.waitForFunction(
+    (expected) => (document.querySelector('#terminal .xterm-rows')?.textContent ?? '').includes(expected),
+    text,
+    { timeout: timeoutMs },
+  );
+}
+
+describe.skipIf(!run)('warren serve in Chromium', () => {
+  let server: Awaited<ReturnType<typeof startRealServer>>;
+  let allowedUpstream: Awaited<ReturnType<typeof startFakeUpstream>>;
+  let refusedUpstream: Awaited<ReturnType<typeof startFakeUpstream>>;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+  beforeAll(async () => {
+    server = await startRealServer();
+    allowedUpstream = await startFakeUpstream(HOSTILE_BODY);
+    refusedUpstream = await startFakeUpstream('should never be reached');
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.dispose();
+    await allowedUpstream?.close();
+    await refusedUpstream?.close();
+  });
+
+  it(
+    'sets the password, logs in, runs a shell, survives a reload, shows traffic inertly, logs out',
+    { timeout: 180_000 },
+    async () => {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(20_000);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+
+      // Setup link → password → logged in.
+      expect(server.setupUrl).toBeDefined();
+      await page.goto(server.setupUrl as string);
+      await page.fill('#password', PASSWORD);
+      await page.fill('#password-again', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#new-session');
+
+      // Log out and in again with the password.
+      await page.click('#logout');
+      await page.waitForSelector('#password');
+      await page.fill('#password', 'not the password');
+      await page.click('button[type=submit]');
+      await expect.poll(() => page.locator('#banner').innerText()).toContain('wrong password');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#new-session');
+
+      // A shell session allowed to reach one loopback upstream only.
+      await page.click('#new-session');
+      await page.waitForSelector('#agent option[value=shell]', { state: 'attached' });
+      await page.selectOption('#agent', 'shell');
+      await page.fill('#allow', `127.0.0.1:${allowedUpstream.port}`);
+      await page.click('#start-session');
+      await page.waitForURL(/#\/sessions\/s-[0-9a-f]+$/);
+      await page.waitForSelector('#terminal .xterm-rows');
+      await waitForScreen(page, '$');
+      await page.click('#terminal');
+      await page.keyboard.type('echo "warren-$((6*7))"\n');
+      await waitForScreen(page, 'warren-42');
+
+      // A reload draws the same screen from the server's snapshot.
+      const before = await screenText(page);
+      await page.reload();
+      await waitForScreen(page, 'warren-42');
+      expect(await screenText(page)).toContain('echo "warren-$((6*7))"');
+      expect(before).toContain('warren-42');
+
+      // Inside the sandbox NO_PROXY lists 127.0.0.1; drop it so that curl goes through Warren's proxy.
+      await page.click('#terminal');
+      const curl = 'env -u NO_PROXY -u no_proxy curl -s -o /dev/null -w "%{http_code}\\n"';
+      await page.keyboard.type(
+        `${curl} http://127.0.0.1:${allowedUpstream.port}/allowed; ${curl} http://127.0.0.1:${refusedUpstream.port}/refused\n`,
+      );
+      await page.waitForSelector(`tr.flow[data-host="127.0.0.1"] >> text=/allowed`);
+      await page.waitForSelector(`tr.flow.refused >> text=/refused`);
+      expect(allowedUpstream.requests).toEqual(['GET /allowed']);
+      expect(refusedUpstream.requests).toEqual([]);
+
+      // The hostile body is shown as text: no script ran, no element was created from it.
+      await page.click('tr.flow:not(.refused)');
+      await page.waitForSelector('.flow-detail pre.body-text');
+      expect(await page.locator('.flow-detail pre.body-text').first().innerText()).toContain(
+        '<script>window.__pwned = 1</script>',
+      );
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(await page.locator('.flow-detail script, .flow-detail img').count()).toBe(0);
+
+      // Allow the refused host for this running session, and the next request goes through.
+      await page.click('button[data-tab=Policy]');
+      await page.click('.refused-hosts button');
+      await expect
+        .poll(() => page.locator('.policy').innerText())
+        .toContain(`127.0.0.1:${refusedUpstream.port}`);
+      await page.click('button[data-tab=Traffic]');
+      await page.click('#terminal');
+      await page.keyboard.type(`${curl} http://127.0.0.1:${refusedUpstream.port}/now-allowed\n`);
+      await page.waitForSelector('tr.flow:not(.refused) >> text=/now-allowed');
+      expect(refusedUpstream.requests).toEqual(['GET /now-allowed']);
+
+      if (process.env.WARREN_SCREENSHOTS)
+        await page.screenshot({ path: `${process.env.WARREN_SCREENSHOTS}/session.png`, fullPage: true });
+      // Log out: the cookie no longer opens anything.
+      await page.click('#logout');
+      await page.waitForSelector('#password');
+      const status = await page.evaluate(async () => (await fetch('/api/sessions')).status);
+      expect(status).toBe(401);
+      expect(pageErrors).toEqual([]);
+    },
+  );
+});
