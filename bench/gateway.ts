@@ -12,11 +12,13 @@ import { createUsageRepository, usageMigrations } from '../src/store/usage.js';
  * Model gateway bench: added latency (p50/p99) and throughput of the gateway against calling the
  * fake upstream directly, non-streaming and streaming (time to first token), in one run.
  *
- *   npx vite-node bench/gateway.ts [--requests N] [--seconds S] [--connections C]
+ *   npx vite-node bench/gateway.ts [--requests N] [--seconds S] [--connections C] [--portkey URL]
  *
  * The upstream runs in a child process; the gateway runs here with the real SQLite usage sink and
  * master-key auth. Latency is measured with one request at a time over a keep-alive connection;
- * throughput with wrk (Debian package `wrk`).
+ * throughput with wrk (Debian package `wrk`). With --portkey, a running @portkey-ai/gateway
+ * (`npx @portkey-ai/gateway --port=8787 --headless`) is measured the same way on the non-streaming
+ * scenarios, for comparison (its streaming failed here with "TypeError: immutable").
  */
 
 const argument = (name: string, fallback: number) => {
@@ -27,6 +29,8 @@ const requests = argument('requests', 1000);
 const seconds = argument('seconds', 5);
 const connections = argument('connections', 32);
 const masterKey = 'sk-bench';
+const portkeyIndex = process.argv.indexOf('--portkey');
+const portkeyUrl = portkeyIndex === -1 ? undefined : process.argv[portkeyIndex + 1];
 
 interface Target {
   label: string;
@@ -203,9 +207,33 @@ const auth = { ...json, authorization: `Bearer ${masterKey}` };
 
 const paced = (stream: boolean) => chat(stream).replace('"bench"', '"bench-paced"');
 
-const scenarios: { name: string; direct: Target; gateway: Target; requests?: number }[] = [
+/** Portkey routes by headers: provider and upstream base URL. */
+const portkeyTarget = (upstreamBase: string): Target | undefined =>
+  portkeyUrl
+    ? {
+        label: 'portkey',
+        url: `${portkeyUrl}/v1/chat/completions`,
+        body: chat(false),
+        headers: {
+          ...json,
+          authorization: 'Bearer sk-up',
+          'x-portkey-provider': 'openai',
+          'x-portkey-custom-host': `${upstreamBase}/v1`,
+        },
+        firstToken: '"content":"Hell',
+      }
+    : undefined;
+
+const scenarios: {
+  name: string;
+  direct: Target;
+  gateway: Target;
+  portkey?: Target | undefined;
+  requests?: number;
+}[] = [
   {
     name: 'OpenAI chat → OpenAI upstream, non-streaming',
+    portkey: portkeyTarget(upstream.openai),
     direct: {
       label: 'direct',
       url: `${upstream.openai}/v1/chat/completions`,
@@ -274,6 +302,7 @@ const scenarios: { name: string; direct: Target; gateway: Target; requests?: num
   },
   {
     name: 'OpenAI chat, paced upstream (20 ms + 2 ms/event), non-streaming',
+    portkey: portkeyTarget(upstream.pacedOpenai),
     requests: 200,
     direct: {
       label: 'direct',
@@ -312,6 +341,7 @@ const scenarios: { name: string; direct: Target; gateway: Target; requests?: num
 
 const ms = (value: number) => value.toFixed(3);
 const rows: string[] = [];
+const portkeyRows: string[] = [];
 try {
   for (const scenario of scenarios) {
     const direct = await latency(scenario.direct, scenario.requests ?? requests);
@@ -324,6 +354,14 @@ try {
         `**${ms(viaGateway.p50 - direct.p50)}** | ${streaming ? `${ms(direct.ttft50)} / ${ms(viaGateway.ttft50)}` : '-'} | ` +
         `${directRate.toFixed(0)} | ${gatewayRate.toFixed(0)} | **${((100 * gatewayRate) / directRate).toFixed(0)}%** |`,
     );
+    if (scenario.portkey) {
+      const viaPortkey = await latency(scenario.portkey, scenario.requests ?? requests);
+      const portkeyRate = await throughput(scenario.portkey);
+      portkeyRows.push(
+        `| ${scenario.name} | ${ms(viaPortkey.p50)} / ${ms(viaPortkey.p99)} | **${ms(viaPortkey.p50 - direct.p50)}** | ` +
+          `${portkeyRate.toFixed(0)} | **${((100 * portkeyRate) / directRate).toFixed(0)}%** |`,
+      );
+    }
     process.stderr.write(`done: ${scenario.name}\n`);
   }
 } finally {
@@ -340,5 +378,15 @@ process.stdout.write(
     '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
+    ...(portkeyRows.length
+      ? [
+          '@portkey-ai/gateway, same upstreams and load:',
+          '',
+          '| Scenario | portkey p50 / p99 (ms) | added p50 (ms) | portkey req/s | portkey / direct |',
+          '|---|---|---|---|---|',
+          ...portkeyRows,
+          '',
+        ]
+      : []),
   ].join('\n'),
 );
