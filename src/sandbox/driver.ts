@@ -5,7 +5,7 @@ export type DriverAvailability = { ok: true } | { ok: false; reason: string; ins
 
 /** How one resource limit is enforced, for logs and `warren doctor`-style reports. */
 export interface LimitEnforcement {
-  limit: 'memoryBytes' | 'pids' | 'cpuSeconds';
+  limit: 'memoryBytes' | 'pids' | 'cpuSeconds' | 'cpus';
   value: number;
   /** e.g. "cgroup v1 memory.limit_in_bytes at /sys/fs/cgroup/memory/warren/s1-x" or "RLIMIT_CPU per process". */
   mechanism: string;

@@ -20,6 +20,8 @@ export interface SandboxLimits {
   pids?: number;
   /** CPU seconds per process (RLIMIT_CPU); a process past it is killed. */
   cpuSeconds?: number;
+  /** Share of CPUs for the whole sandbox (1.5 = one and a half cores), a CFS quota; podman/docker only. */
+  cpus?: number;
 }
 
 /**
@@ -148,6 +150,7 @@ const specSchema = z.object({
         .min(4, 'must be at least 4 (launcher, proxy bridge and command count)')
         .optional(),
       cpuSeconds: positiveInteger.optional(),
+      cpus: z.number().min(0.01, 'must be at least 0.01').max(1024).optional(),
     })
     .default({}),
   gpu: z.boolean().default(false),

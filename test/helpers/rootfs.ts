@@ -71,6 +71,7 @@ const BASE_PROGRAMS = [
   'sed',
   'tee',
   'stty',
+  'cut',
 ];
 const NODE_PROGRAMS = ['node', 'npm'];
 const NODE_TREES = ['/usr/lib/node_modules/npm'];

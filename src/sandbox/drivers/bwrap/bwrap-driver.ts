@@ -52,6 +52,10 @@ function missingBwrap(): WarrenError {
 }
 
 function refuseUnsupported(spec: NormalizedSandboxSpec): void {
+  if (spec.limits.cpus !== undefined)
+    throw new WarrenError('invalid-argument', 'The bwrap driver cannot limit the CPU share (limits.cpus)', {
+      hint: 'Use --driver podman (or docker) for a CPU share, or limit CPU time per process with cpuSeconds.',
+    });
   if (spec.image !== undefined)
     throw new WarrenError(
       'invalid-argument',

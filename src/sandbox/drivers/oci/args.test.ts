@@ -141,7 +141,10 @@ describe('buildOciRunArgs (podman)', () => {
   });
 
   it('maps limits to engine flags, at or under the host hard limits', () => {
-    const { args, launcher } = build({ limits: { memoryBytes: 64 * 1024 * 1024, pids: 64, cpuSeconds: 30 } });
+    const { args, launcher } = build({
+      limits: { memoryBytes: 64 * 1024 * 1024, pids: 64, cpuSeconds: 30, cpus: 1.5 },
+    });
+    expect(valuesOf(args, '--cpus')).toEqual(['1.5']);
     expect(valuesOf(args, '--ulimit')).toEqual(['nofile=20000:20000', 'nproc=32768:32768']);
     expect(valuesOf(args, '--memory')).toEqual(['67108864']);
     expect(valuesOf(args, '--memory-swap')).toEqual(['67108864']);

@@ -93,6 +93,7 @@ function limitArgs(spec: NormalizedSandboxSpec, facts: OciHostFacts): string[] {
   if (memoryBytes !== undefined)
     args.push('--memory', String(memoryBytes), '--memory-swap', String(memoryBytes));
   if (pids !== undefined) args.push('--pids-limit', String(pids));
+  if (spec.limits.cpus !== undefined) args.push('--cpus', String(spec.limits.cpus));
   return args;
 }
 

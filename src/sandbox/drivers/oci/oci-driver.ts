@@ -102,6 +102,12 @@ function enforcementOf(spec: NormalizedSandboxSpec, facts: OciHostFacts): LimitE
       value: spec.limits.pids,
       mechanism: `${facts.engine} --pids-limit (${cgroup} pids controller)`,
     });
+  if (spec.limits.cpus !== undefined)
+    limits.push({
+      limit: 'cpus',
+      value: spec.limits.cpus,
+      mechanism: `${facts.engine} --cpus (${cgroup} CFS quota)`,
+    });
   if (spec.limits.cpuSeconds !== undefined)
     limits.push({
       limit: 'cpuSeconds',
