@@ -16,7 +16,7 @@ import { routeToGateway } from './gateway-route.js';
 import { suggestRemedy, type PolicyDecision } from './policy.js';
 import { redactRawHeaders } from './redact.js';
 import { badRequestText, refusalText, upstreamFailureText } from './refusal-text.js';
-import { requestTarget, type Destination, type TunnelInfo } from './target.js';
+import { formatAuthority, requestTarget, type Destination, type TunnelInfo } from './target.js';
 import { authorize, endToEndHeaders, type Authorization } from './upstream.js';
 
 /** Plain HTTP requests (absolute-form, or origin-form inside a CONNECT tunnel): decide, forward, record. */
@@ -58,6 +58,15 @@ export function upstreamErrorAnswer(what: string, error: unknown, timeoutMs: num
   else if (TLS_TRUST_ERRORS.has(code))
     problem = `the upstream TLS certificate is not trusted (${code}: ${problem})`;
   return answer(502, 'Bad Gateway', upstreamFailureText(what, problem));
+}
+
+/** The Host upstream sees is always the authority that was checked (see target.ts). */
+export function withHost(headers: string[], destination: Destination): string[] {
+  const kept: string[] = ['Host', formatAuthority(destination.scheme, destination.host, destination.port)];
+  for (let index = 0; index < headers.length; index += 2) {
+    if (headers[index]!.toLowerCase() !== 'host') kept.push(headers[index]!, headers[index + 1]!);
+  }
+  return kept;
 }
 
 function tlsOf(tunnel: TunnelInfo | undefined, destination: Destination): FlowTls {
@@ -184,8 +193,7 @@ function forward(
   flow.policy = flowPolicyOf(authorization.decision);
   const begun = performance.now();
   const secure = destination.scheme === 'https';
-  const headers = endToEndHeaders(request.rawHeaders, false);
-  if (request.headers.host === undefined) headers.push('Host', destination.url.split('/')[2]!);
+  const headers = withHost(endToEndHeaders(request.rawHeaders, false), destination);
   const options: RequestOptions & { servername?: string; secureContext?: unknown } = {
     host: authorization.address,
     port: destination.port,

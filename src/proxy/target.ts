@@ -177,8 +177,8 @@ export function requestTarget(
   }
   const absolute = parseAbsolute(url);
   if ('problem' in absolute) return { kind: 'bad-request', problem: absolute.problem, url };
+  // RFC 9112 §3.2.2: with an absolute-form target the Host header is replaced by the URL's authority
+  // (the forwarder does so), so a differing Host cannot reach another virtual host.
   const place = destination(absolute.scheme, absolute.host, absolute.port, absolute.path);
-  const mismatch = hostMismatch(hostHeader, absolute, absolute.scheme);
-  if (mismatch) return { kind: 'mismatch', problem: `${mismatch} in the request URL`, ...place };
   return { kind: absolute.host === GATEWAY_HOSTNAME ? 'gateway' : 'forward', ...place };
 }

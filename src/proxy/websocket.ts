@@ -12,7 +12,7 @@ import {
   type WarrenAnswer,
 } from './exchange.js';
 import type { FlowRecord } from './flow.js';
-import { flowPolicyOf, refusalAnswer, upstreamErrorAnswer } from './forward.js';
+import { flowPolicyOf, refusalAnswer, upstreamErrorAnswer, withHost } from './forward.js';
 import { redactRawHeaders } from './redact.js';
 import { badRequestText, upstreamFailureText } from './refusal-text.js';
 import { requestTarget, type Destination } from './target.js';
@@ -117,7 +117,10 @@ function joinUpstream(
     port: destination.port,
     method: request.method,
     path: destination.path,
-    headers: endToEndHeaders(request.rawHeaders, true) as unknown as RequestOptions['headers'],
+    headers: withHost(
+      endToEndHeaders(request.rawHeaders, true),
+      destination,
+    ) as unknown as RequestOptions['headers'],
     setHost: false,
     agent: false,
     maxHeaderSize: 64 * 1024,
