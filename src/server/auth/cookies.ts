@@ -6,7 +6,7 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     const separator = piece.indexOf('=');
     if (separator <= 0) continue;
     const name = piece.slice(0, separator).trim();
-    if (!cookies.has(name)) cookies.set(name, piece.slice(separator + 1).trim());
+    if (name !== '' && !cookies.has(name)) cookies.set(name, piece.slice(separator + 1).trim());
   }
   return cookies;
 }
