@@ -175,6 +175,51 @@ describe('routing across deployments', () => {
 });
 
 describe('upstreams that misbehave', () => {
+  it('retries a stream that fails before its first token (in-stream overloaded error)', async () => {
+    const overloaded =
+      'event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"usage":{"input_tokens":3,"output_tokens":0}}}\n\n' +
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+    const { url, usage, anthropic } = await fixtureWith({
+      anthropic: {
+        reply: (_request, index) =>
+          index === 0
+            ? { kind: 'raw', status: 200, contentType: 'text/event-stream', body: overloaded }
+            : { kind: 'answer', text: defaultText },
+      },
+      settings: { num_retries: 1 },
+    });
+    const stream = await openaiClient(url).chat.completions.create({
+      model: 'claude-fake',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe(defaultText);
+    expect(anthropic.requests).toHaveLength(2);
+    expect(usage[0]).toMatchObject({ status: 200, attempts: 2, error: null });
+  });
+
+  it('answers a plain HTTP error when a stream is cut before its first token and no attempt is left', async () => {
+    const { url, usage } = await fixtureWith({
+      openai: {
+        reply: () => ({ kind: 'truncate', afterEvents: 1, reply: { kind: 'answer', text: defaultText } }),
+      },
+    });
+    const error = await anthropicClient(url)
+      .messages.create({
+        model: 'gpt-fake',
+        max_tokens: 10,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(Anthropic.APIError);
+    expect((error as InstanceType<typeof Anthropic.APIError>).status).toBeGreaterThanOrEqual(500);
+    expect(usage[0]).toMatchObject({ attempts: 1, upstream: 'openai/gpt-fake' });
+    expect(usage[0]!.status).toBeGreaterThanOrEqual(500);
+  });
+
   it('retries a deployment that hangs up without answering', async () => {
     const rude = await extraFake({ reply: () => ({ kind: 'hang-up' }) });
     const { url, usage } = await fixtureWith({

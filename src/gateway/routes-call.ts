@@ -218,6 +218,14 @@ export async function handleModelCall(dependencies: CallDependencies, context: C
         clock: context.clock,
         signal: abort.signal,
       });
+      if (outcome.failedBeforeFirstByte) {
+        lastError = outcome.failedBeforeFirstByte;
+        if (isRetryableStatus(lastError.status) && !abort.signal.aborted) {
+          dependencies.router.reportFailure(deployment);
+          continue;
+        }
+        break;
+      }
       record({
         status: 200,
         ...where,

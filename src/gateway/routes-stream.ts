@@ -1,7 +1,14 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSseParser } from './protocol/sse.js';
-import type { ModelResponse, StreamDecoder, StreamEncoder, StreamPart, Usage } from './protocol/types.js';
+import type {
+  GatewayErrorInfo,
+  ModelResponse,
+  StreamDecoder,
+  StreamEncoder,
+  StreamPart,
+  Usage,
+} from './protocol/types.js';
 
 export interface StreamRelay {
   /** An SSE answer to translate as it arrives, or the parts of an answer already read whole. */
@@ -20,6 +27,11 @@ export interface StreamOutcome {
   timeToFirstTokenMs: number | null;
   /** The message of an error part sent to the caller, if the stream ended in one. */
   error: string | null;
+  /**
+   * Set when the upstream failed before its first content: nothing was written to the caller, so
+   * the call may go to another deployment, or be answered as a plain HTTP error.
+   */
+  failedBeforeFirstByte?: GatewayErrorInfo;
 }
 
 function isContent(part: StreamPart): boolean {
@@ -31,27 +43,50 @@ function isContent(part: StreamPart): boolean {
   );
 }
 
+const streamHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
 /**
  * Relays an upstream SSE stream to the caller as it arrives, translated part by part: bytes →
  * SSE events → neutral parts → the caller's events. Nothing is buffered beyond one network chunk;
- * when the caller reads slowly, the upstream is paused (back-pressure). A stream that breaks off
- * becomes an error event in the caller's protocol (the decoder's `end()` reports it).
+ * when the caller reads slowly, the upstream is paused (back-pressure).
+ *
+ * Until the first content (or finish) arrives, the parts are held back and nothing is written:
+ * an upstream that fails at that point (an in-stream "overloaded" error, a connection cut before
+ * the first token) is reported in `failedBeforeFirstByte`, so the call can still be retried. Once
+ * the caller has bytes, a stream that breaks off becomes an error event in its protocol (the
+ * decoder's `end()` reports it).
  */
 export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
   const { response, decoder, encoder } = relay;
   const parser = createSseParser();
   const outcome: StreamOutcome = { usage: undefined, timeToFirstTokenMs: null, error: null };
-  response.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  response.flushHeaders();
-
+  let committed = false;
+  const held: StreamPart[] = [];
   let pending = '';
+
+  const commit = () => {
+    committed = true;
+    response.writeHead(200, streamHeaders);
+    for (const part of held) pending += encoder.encode(part);
+    held.length = 0;
+  };
   const take = (parts: StreamPart[]) => {
     for (const part of parts) {
+      if (outcome.failedBeforeFirstByte) return;
+      if (!committed && part.type === 'error') {
+        outcome.failedBeforeFirstByte = {
+          status: part.status ?? 502,
+          message: part.message,
+          ...(part.kind ? { kind: part.kind } : {}),
+        };
+        outcome.error = part.message;
+        return;
+      }
       if (outcome.timeToFirstTokenMs === null && isContent(part)) {
         outcome.timeToFirstTokenMs = performance.now() - relay.clock;
       }
@@ -59,7 +94,11 @@ export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
       else if (part.type === 'usage') outcome.usage = { ...outcome.usage, ...part.usage };
       else if (part.type === 'finish') outcome.usage = { ...outcome.usage, ...part.usage };
       else if (part.type === 'error') outcome.error = part.message;
-      pending += encoder.encode(part);
+      if (committed) pending += encoder.encode(part);
+      else {
+        held.push(part);
+        if (isContent(part) || part.type === 'finish') commit();
+      }
     }
   };
   const flush = async () => {
@@ -70,30 +109,29 @@ export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
   };
 
   const upstream = relay.upstreamResponse;
-  if (Array.isArray(upstream)) {
-    take(upstream);
-    pending += encoder.end();
-    response.end(pending);
-    return outcome;
-  }
-  try {
-    for await (const chunk of upstream) {
-      for (const event of parser.push(chunk as Buffer)) take(relay.decoder.decode(event));
-      await flush();
+  if (Array.isArray(upstream)) take(upstream);
+  else {
+    try {
+      for await (const chunk of upstream) {
+        for (const event of parser.push(chunk as Buffer)) take(decoder.decode(event));
+        if (outcome.failedBeforeFirstByte) break;
+        await flush();
+      }
+      if (!outcome.failedBeforeFirstByte) for (const event of parser.end()) take(decoder.decode(event));
+    } catch {
+      // The upstream broke off (reset, idle timeout) or the caller left; the decoder's end() says which part is missing.
     }
-    for (const event of parser.end()) take(decoder.decode(event));
-  } catch {
-    // The upstream broke off (reset, idle timeout) or the caller left; the decoder's end() says which part is missing.
+    if (relay.signal.aborted || outcome.failedBeforeFirstByte) upstream.destroy();
+    if (relay.signal.aborted) {
+      outcome.error = 'client went away';
+      return outcome;
+    }
+    if (!outcome.failedBeforeFirstByte) take(decoder.end());
   }
-  if (relay.signal.aborted) {
-    upstream.destroy();
-    outcome.error = 'client went away';
-    return outcome;
-  }
-  take(decoder.end());
+  if (outcome.failedBeforeFirstByte) return outcome;
+  if (!committed) commit();
   pending += encoder.end();
-  if (pending) response.write(pending);
-  response.end();
+  response.end(pending);
   return outcome;
 }
 
