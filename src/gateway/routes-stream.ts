@@ -39,7 +39,8 @@ function isContent(part: StreamPart): boolean {
     part.type === 'text-delta' ||
     part.type === 'reasoning-delta' ||
     part.type === 'tool-input-start' ||
-    part.type === 'tool-input-delta'
+    part.type === 'tool-input-delta' ||
+    part.type === 'provider-start'
   );
 }
 
@@ -162,7 +163,19 @@ export function partsOfResponse(response: ModelResponse): StreamPart[] {
         parts.push(
           { type: 'reasoning-start', id, ...(part.redactedData ? { redactedData: part.redactedData } : {}) },
           ...(part.text ? [{ type: 'reasoning-delta' as const, id, delta: part.text }] : []),
-          { type: 'reasoning-end', id, ...(part.signature ? { signature: part.signature } : {}) },
+          {
+            type: 'reasoning-end',
+            id,
+            ...(part.signature ? { signature: part.signature } : {}),
+            ...(part.encryptedContent ? { encryptedContent: part.encryptedContent } : {}),
+            ...(part.itemId ? { itemId: part.itemId } : {}),
+          },
+        );
+        return;
+      case 'provider':
+        parts.push(
+          { type: 'provider-start', id, protocol: part.protocol, data: part.data },
+          { type: 'provider-end', id },
         );
         return;
       case 'tool-call':
