@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { parseSize } from '../config/index.js';
 import { WarrenError } from '../errors/index.js';
+import { parseGatewayConfig, pickGatewayKeys } from '../gateway/index.js';
 import { flowsToHar } from '../proxy/index.js';
 import { resolveDriver } from '../sandbox/index.js';
 import {
@@ -78,6 +79,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             driver,
             caBundlePath: runtime.caBundlePath,
             runDir: runtime.home.runDir,
+            tokens: runtime.sessionTokens,
           },
           sessionOptions,
         ),
@@ -85,6 +87,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     const auth = createAuthService({ auth: runtime.store.auth, secureCookies: tls !== undefined });
     const configured = runtime.config.sandbox;
+    // The names callers may ask for; `*` patterns are routes, not names to offer.
+    const modelNames = parseGatewayConfig(
+      pickGatewayKeys(runtime.config as unknown as Record<string, unknown>),
+      options.env,
+    )
+      .models.map((model) => model.modelName)
+      .filter((name) => !name.includes('*'));
     const app = createWarrenApp({
       store: runtime.store,
       sessions,
@@ -98,6 +107,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         ...(configured.cpuTime !== undefined ? { cpuSeconds: configured.cpuTime } : {}),
       },
       flowsToHar: (flows) => flowsToHar(flows),
+      models: () => modelNames,
+      usageFor: (sessionId) => ({
+        byModel: runtime.store.usage.summarize('model', { sessionId }),
+        recent: runtime.store.usage.list({ sessionId, limit: 20 }),
+      }),
       forbiddenWorkspaceRoots: [runtime.home.root],
       webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
       secure: tls !== undefined,

@@ -38,12 +38,74 @@ function keyRow(terminal: () => TerminalView | undefined): HTMLElement {
   );
 }
 
+interface UsageRow {
+  key: string;
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  averageLatencyMs: number;
+}
+
+/** Model calls this session made through the gateway, per model. */
+function renderUsage(box: HTMLElement, view: { available: boolean; usage: unknown }): void {
+  clear(box);
+  const rows = ((view.usage as { byModel?: UsageRow[] } | null)?.byModel ?? []).filter(
+    (row) => row.requests > 0,
+  );
+  if (!view.available || rows.length === 0) {
+    box.append(
+      element(
+        'p',
+        { class: 'muted' },
+        view.available ? 'No model calls yet.' : 'No model gateway runs in this server.',
+      ),
+    );
+    return;
+  }
+  const cell = (value: string | number) =>
+    element('td', { class: typeof value === 'number' ? 'number' : '' }, value);
+  box.append(
+    element(
+      'table',
+      { class: 'list' },
+      element(
+        'thead',
+        {},
+        element(
+          'tr',
+          {},
+          ...['Model', 'Calls', 'Errors', 'Input tokens', 'Output tokens', 'Avg latency'].map((name) =>
+            element('th', {}, name),
+          ),
+        ),
+      ),
+      element(
+        'tbody',
+        {},
+        ...rows.map((row) =>
+          element(
+            'tr',
+            {},
+            cell(row.key),
+            cell(row.requests),
+            cell(row.errors),
+            cell(row.inputTokens),
+            cell(row.outputTokens),
+            cell(`${Math.round(row.averageLatencyMs)} ms`),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
 export function sessionPage(context: AppContext, root: HTMLElement, sessionId: string): () => void {
   const title = element('h1', {}, sessionId);
   const state = element('span', { class: 'state', attributes: { id: 'session-state' } });
   const status = element('span', { class: 'muted', attributes: { id: 'terminal-status' } });
   const terminalBox = element('div', { class: 'terminal', attributes: { id: 'terminal' } });
-  const usage = element('pre', { class: 'usage' });
+  const usage = element('div', { class: 'usage' });
   let terminal: TerminalView | undefined;
   let quietTimer: number | undefined;
   let lastOutputAt = 0;
@@ -87,11 +149,7 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
     if (name === 'Usage') {
       context.api
         .usage(sessionId)
-        .then((view) => {
-          usage.textContent = view.available
-            ? JSON.stringify(view.usage, null, 2)
-            : 'No model gateway runs in this server.';
-        })
+        .then((view) => renderUsage(usage, view))
         .catch((error: unknown) => context.notice(String(error), 'error'));
     }
   };
