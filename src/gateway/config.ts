@@ -114,7 +114,7 @@ export interface ModelEntry {
   weight: number;
   headers: Record<string, string>;
   identity: IdentitySetting;
-  /** The entry's `model_info`, kept for `/v1/models`. */
+  /** The entry's `model_info` (LiteLLM metadata such as max_tokens), kept as written; routing does not use it. */
   info: Record<string, unknown>;
   /**
    * Set for `litellm_params.model: "*"`: the caller's model name is sent on as is, and its prefix or

@@ -7,16 +7,18 @@ import {
   createStoredTokenVerifier,
   hashSecret,
   issueStoredToken,
-  presentedKey,
+  presentedKeys,
 } from './keys.js';
 
 describe('gateway keys', () => {
   it('reads the key from Authorization: Bearer or x-api-key', () => {
-    expect(presentedKey({ authorization: 'Bearer abc' })).toBe('abc');
-    expect(presentedKey({ authorization: 'bearer  abc ' })).toBe('abc');
-    expect(presentedKey({ 'x-api-key': 'xyz' })).toBe('xyz');
-    expect(presentedKey({ authorization: 'Basic Zm9v' })).toBeUndefined();
-    expect(presentedKey({})).toBeUndefined();
+    expect(presentedKeys({ authorization: 'Bearer abc' })).toEqual(['abc']);
+    expect(presentedKeys({ authorization: 'bearer  abc ' })).toEqual(['abc']);
+    expect(presentedKeys({ 'x-api-key': 'xyz' })).toEqual(['xyz']);
+    expect(presentedKeys({ authorization: 'Bearer abc', 'x-api-key': 'xyz' })).toEqual(['abc', 'xyz']);
+    expect(presentedKeys({ authorization: 'Bearer abc', 'x-api-key': 'abc' })).toEqual(['abc']);
+    expect(presentedKeys({ authorization: 'Basic Zm9v' })).toEqual([]);
+    expect(presentedKeys({})).toEqual([]);
   });
 
   it('accepts the master key and nothing close to it', () => {

@@ -66,16 +66,21 @@ export function generateSecret(kind: 'token' | 'session'): string {
   return `${secretPrefix}${kind === 'session' ? 's_' : ''}${randomBytes(32).toString('base64url')}`;
 }
 
-/** The key a client presented: `Authorization: Bearer …` (OpenAI) or `x-api-key` (Anthropic). */
-export function presentedKey(headers: IncomingHttpHeaders): string | undefined {
+/**
+ * The keys a client presented: `Authorization: Bearer …` (OpenAI SDKs, Claude Code's
+ * ANTHROPIC_AUTH_TOKEN) and `x-api-key` (Anthropic SDKs), in that order. Some clients send both.
+ */
+export function presentedKeys(headers: IncomingHttpHeaders): string[] {
+  const keys: string[] = [];
   const authorization = headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    if (match) return match[1]!.trim();
+    if (match) keys.push(match[1]!.trim());
   }
   const apiKey = headers['x-api-key'];
-  const value = Array.isArray(apiKey) ? apiKey[0] : apiKey;
-  return value?.trim() || undefined;
+  const value = (Array.isArray(apiKey) ? apiKey[0] : apiKey)?.trim();
+  if (value && !keys.includes(value)) keys.push(value);
+  return keys;
 }
 
 export function createMasterKeyVerifier(masterKey: string): TokenVerifier {

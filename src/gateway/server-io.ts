@@ -102,7 +102,12 @@ export interface Route {
  * their base URL carries it. Query strings (Claude Code sends `?beta=true`) are ignored.
  */
 export function routeOf(method: string | undefined, url: string | undefined): Route | undefined {
-  const rawPath = (url ?? '/').split('?')[0]!;
+  // The egress proxy hands on origin-form URLs; an absolute-form one (a client that treats the
+  // gateway as a proxy) is reduced to its path.
+  const target = url ?? '/';
+  const rawPath = (
+    /^https?:\/\//i.test(target) ? target.replace(/^https?:\/\/[^/]*/i, '') || '/' : target
+  ).split('?')[0]!;
   const path = rawPath.replace(/\/+$/, '').replace(/^\/v1(?=\/)/, '');
   if (method === 'GET' && (path === '/health' || path === ''))
     return { endpoint: 'health', protocol: 'openai-chat' };

@@ -6,7 +6,7 @@ import {
   combineVerifiers,
   createMasterKeyVerifier,
   createSessionTokens,
-  presentedKey,
+  presentedKeys,
   type Caller,
   type TokenVerifier,
 } from './keys.js';
@@ -88,19 +88,20 @@ export function createGateway(options: GatewayOptions): Gateway {
   let onIdle: (() => void) | undefined;
 
   const authenticate = (request: IncomingMessage, session: GatewaySession | undefined): Caller => {
-    const key = presentedKey(request.headers);
-    if (!key) throw new GatewayError({ status: 401, kind: 'authentication', message: noKeyMessage });
-    const caller = verifier.verify(key);
-    // A session token is only good for traffic from its own sandbox.
-    if (!caller || (session && caller.kind === 'session' && caller.sessionId !== session.id)) {
-      throw new GatewayError({
-        status: 401,
-        kind: 'authentication',
-        message:
-          "invalid API key: it is not this gateway's master key nor a live Warren token (expired or revoked?)",
-      });
+    const keys = presentedKeys(request.headers);
+    if (keys.length === 0)
+      throw new GatewayError({ status: 401, kind: 'authentication', message: noKeyMessage });
+    for (const key of keys) {
+      const caller = verifier.verify(key);
+      // A session token is only good for traffic from its own sandbox.
+      if (caller && !(session && caller.kind === 'session' && caller.sessionId !== session.id)) return caller;
     }
-    return caller;
+    throw new GatewayError({
+      status: 401,
+      kind: 'authentication',
+      message:
+        "invalid API key: it is not this gateway's master key nor a live Warren token (expired or revoked?)",
+    });
   };
 
   const listModels = (response: ServerResponse, caller: Caller) => {
