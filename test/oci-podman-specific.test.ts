@@ -152,6 +152,36 @@ describe('podman driver', () => {
     expect(isWarrenError(flag) && flag.message).toMatch(/image: must be an image reference/);
   });
 
+  it('gpu: refuses on this GPU-less host, and plans CDI or device arguments from host facts', async (context) => {
+    requirePodman(context);
+    const error = await createOciDriver({ image })
+      .plan(fixture.spec(['true'], { gpu: true }))
+      .catch((caught: unknown) => caught);
+    expect(isWarrenError(error) && error.message).toMatch(/^No NVIDIA GPU on this host/);
+    const gpuHostFacts = {
+      devEntries: ['nvidia0', 'nvidiactl', 'nvidia-uvm'],
+      driEntries: [],
+      cdiSpecFiles: [],
+      driverLibraries: [
+        {
+          path: '/usr/lib/x86_64-linux-gnu/libcuda.so.1',
+          realPath: '/usr/lib/x86_64-linux-gnu/libcuda.so.1',
+        },
+      ],
+      driverPrograms: [],
+    };
+    const plan = await createOciDriver({ image, gpuHostFacts }).plan(fixture.spec(['true'], { gpu: true }));
+    await plan.cleanup();
+    expect(plan.args.join(' ')).toContain('--device /dev/nvidia0:/dev/nvidia0:rwm');
+    expect(plan.args).toContain('LD_LIBRARY_PATH=/usr/local/nvidia/lib64');
+    const cdi = await createOciDriver({
+      image,
+      gpuHostFacts: { ...gpuHostFacts, cdiSpecFiles: ['/etc/cdi/nvidia.yaml'] },
+    }).plan(fixture.spec(['true'], { gpu: true }));
+    await cdi.cleanup();
+    expect(cdi.args.join(' ')).toContain('--device nvidia.com/gpu=all');
+  });
+
   it('writes workspace files as the agent, readable back on the host', async (context) => {
     requirePodman(context);
     const result = await runSandboxed(

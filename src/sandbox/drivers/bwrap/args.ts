@@ -20,6 +20,8 @@ export interface BwrapHostFacts {
   socatPath: string | undefined;
   /** Memory cap per process (RLIMIT_AS, KiB) when no memory cgroup could take spec.limits.memoryBytes. */
   memoryFallbackKiB: number | undefined;
+  /** GPU device binds and /sys from buildBwrapGpuArgs (src/sandbox/gpu.ts); absent or [] without spec.gpu. */
+  gpuArgs?: string[];
 }
 
 const NAMESPACE_ARGS = [
@@ -39,6 +41,8 @@ function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): str
     else args.push('--ro-bind', entry.path, entry.path);
   }
   args.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm');
+  // After --dev: a device bound before the new /dev would be hidden by it.
+  args.push(...(facts.gpuArgs ?? []));
   args.push(
     '--perms',
     '1777',

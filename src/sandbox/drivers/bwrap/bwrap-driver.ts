@@ -12,6 +12,8 @@ import {
 } from '../../limits/cgroup-discovery.js';
 import { wrapWithCgroupJoin } from '../../limits/cgroup-join.js';
 import { createSessionCgroups, type SessionCgroups } from '../../limits/cgroup-setup.js';
+import { buildBwrapGpuArgs, type GpuHostFacts } from '../../gpu.js';
+import { detectGpuHostFacts } from '../../gpu-host.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildBwrapArgs, missingSocat } from './args.js';
@@ -37,6 +39,8 @@ export interface BwrapDriverOptions {
    * read from /proc/self/cgroup. Set it where an administrator delegated a subtree to Warren.
    */
   cgroupLocation?: CgroupLocation;
+  /** GPU facts fixed by the caller (tests); read from /dev and the driver folders when a spec asks for a GPU. */
+  gpuHostFacts?: GpuHostFacts;
 }
 
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
@@ -64,10 +68,6 @@ function refuseUnsupported(spec: NormalizedSandboxSpec): void {
         hint: 'Use --driver podman (or docker) for images, or start the session without an image.',
       },
     );
-  if (spec.gpu)
-    throw new WarrenError('invalid-argument', 'GPU access is not yet supported by the bwrap sandbox driver', {
-      hint: 'Start the session without gpu: true.',
-    });
   if (spec.caches.length > 0)
     throw new WarrenError(
       'invalid-argument',
@@ -165,6 +165,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         generatedEtcNames: etcFiles.map((file) => file.name),
         socatPath: socat,
         memoryFallbackKiB,
+        gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
       });
       // bwrap's own process is pid 1 inside and its environ is readable there: `env -i` makes sure it holds only
       // BWRAP_PROCESS_ENV even when a caller spawns the plan with its own environment (node-pty's default).

@@ -6,6 +6,8 @@ import { WarrenError } from '../../../errors/index.js';
 import type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from '../../driver.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
+import { buildOciGpuPlan, type GpuHostFacts, type OciGpuPlan } from '../../gpu.js';
+import { detectGpuHostFacts } from '../../gpu-host.js';
 import { buildGeneratedEtcFiles } from '../bwrap/etc-files.js';
 import { buildOciRunArgs } from './args.js';
 import {
@@ -48,6 +50,8 @@ export interface OciDriverOptions {
   socatPath?: string;
   /** Host facts fixed by the caller (tests); detected on first use otherwise. */
   hostFacts?: OciHostFacts;
+  /** GPU facts fixed by the caller (tests); read from /dev and the driver folders when a spec asks for a GPU. */
+  gpuHostFacts?: GpuHostFacts;
   /** The host environment, for the few variables an engine needs (HOME, XDG_RUNTIME_DIR). Default process.env. */
   hostEnv?: NodeJS.ProcessEnv;
 }
@@ -118,10 +122,6 @@ function enforcementOf(spec: NormalizedSandboxSpec, facts: OciHostFacts): LimitE
 }
 
 function refuseUnsupported(spec: NormalizedSandboxSpec): void {
-  if (spec.gpu)
-    throw new WarrenError('invalid-argument', 'GPU access is not yet supported by the container driver', {
-      hint: 'Start the session without gpu: true.',
-    });
   if (spec.caches.length > 0)
     throw new WarrenError('invalid-argument', 'Shared caches are not yet supported by the container driver', {
       hint: 'Start the session without caches.',
@@ -212,6 +212,9 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
     const path = await requireEngine();
     const facts = await hostFacts(path);
     await checkHostPaths(spec);
+    const gpu: OciGpuPlan | undefined = spec.gpu
+      ? buildOciGpuPlan(options.gpuHostFacts ?? (await detectGpuHostFacts()), engine)
+      : undefined;
     const image = spec.image ?? options.image ?? DEFAULT_AGENT_IMAGE;
     await requireImage(path, image);
 
@@ -234,10 +237,10 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         uidMapBase: options.uidMapBase ?? DEFAULT_UID_MAP_BASE,
         stateDir,
         socatPath: options.socatPath ?? '/usr/bin/socat',
-        gpuArgs: [],
+        gpuArgs: gpu?.args ?? [],
         cacheMounts: [],
       };
-      const { args, launcher } = buildOciRunArgs(spec, facts, settings);
+      const { args, launcher } = buildOciRunArgs(spec, facts, settings, gpu?.environment);
       await writeFile(join(stateDir, 'launcher.sh'), launcher, { mode: 0o644 });
       return {
         file: path,
