@@ -44,6 +44,12 @@ const EXPECTED: Record<string, Partial<StreamSummary>> = {
     finishReason: 'length',
     usage: { inputTokens: 100, outputTokens: 120, cacheRead: 0, cacheWrite: 40 },
   },
+  'anthropic-web-search': {
+    text: 'Bubblewrap is an unprivileged sandboxing tool.',
+    tools: [],
+    finishReason: 'stop',
+    usage: { inputTokens: 2100, outputTokens: 41 },
+  },
   'anthropic-cut-off': { error: { status: 502, message: 'upstream stream ended before message_stop' } },
   'anthropic-overloaded': { text: 'Partial', error: { status: 529, message: 'Overloaded' } },
   'openai-chat-text': {

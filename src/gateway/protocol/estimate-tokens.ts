@@ -77,6 +77,8 @@ function estimatePartTokens(part: ContentPart): number {
       );
     case 'reasoning':
       return estimateTextTokens(part.text);
+    case 'provider':
+      return estimateTextTokens(JSON.stringify(part.data));
   }
 }
 

@@ -64,7 +64,18 @@ export interface ReasoningPart {
   itemId?: string;
 }
 
-export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart;
+/**
+ * A block only its own protocol understands (Anthropic server-tool use and results such as web search,
+ * MCP connector blocks, future block types): passed verbatim between two ends of that protocol, dropped
+ * for the others, which could do nothing with it.
+ */
+export interface ProviderPart {
+  type: 'provider';
+  protocol: ApiProtocol;
+  data: Record<string, unknown>;
+}
+
+export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart | ProviderPart;
 
 export interface ModelMessage {
   role: 'user' | 'assistant';
@@ -166,6 +177,9 @@ export type StreamPart =
   | { type: 'tool-input-start'; id: string; name: string }
   | { type: 'tool-input-delta'; id: string; delta: string }
   | { type: 'tool-input-end'; id: string }
+  | { type: 'provider-start'; id: string; protocol: ApiProtocol; data: Record<string, unknown> }
+  | { type: 'provider-delta'; id: string; data: Record<string, unknown> }
+  | { type: 'provider-end'; id: string }
   | { type: 'usage'; usage: Partial<Usage> }
   | { type: 'finish'; finishReason: FinishReason; usage: Usage; stopSequence?: string }
   | { type: 'error'; status?: number; message: string; kind?: GatewayErrorKind };

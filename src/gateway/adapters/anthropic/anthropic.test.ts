@@ -1,8 +1,17 @@
+import { readFileSync } from 'node:fs';
+import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '../../protocol/estimate-tokens.js';
 import type { StreamPart } from '../../protocol/types.js';
 import { runRoundTripSuite } from '../round-trip.case.js';
-import { encodeStream, expectAnthropicEventOrder, parseEvents } from '../stream-helpers.case.js';
+import { getAdapter } from '../index.js';
+import {
+  decodeStream,
+  encodeContext,
+  encodeStream,
+  expectAnthropicEventOrder,
+  parseEvents,
+} from '../stream-helpers.case.js';
 import { anthropicMessagesAdapter } from './index.js';
 import { parseAnthropicRequest } from './parse-request.js';
 
@@ -15,7 +24,7 @@ runRoundTripSuite(anthropicMessagesAdapter, {
   invalidBodies: [
     { model: 'm' },
     { model: 'm', max_tokens: 10, messages: [{ role: 'system', content: 'x' }] },
-    { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'video', url: 'x' }] }] },
+    { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 42, url: 'x' }] }] },
     { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result' }] }] },
     { model: 'm', max_tokens: '10', messages: [] },
     { model: 'm', messages: [], tool_choice: { type: 'sometimes' } },
@@ -130,5 +139,67 @@ describe('Anthropic stream encoder', () => {
       { type: 'thinking', thinking: '' },
       { type: 'redacted_thinking', data: 'opaque' },
     ]);
+  });
+});
+
+describe('Anthropic blocks with no neutral form (server tools such as web search)', () => {
+  const fixture = new Uint8Array(
+    readFileSync(new URL('../../__fixtures__/anthropic-web-search.sse', import.meta.url)),
+  );
+
+  it('reach an Anthropic caller intact, as the SDK accumulates them', async () => {
+    const parts = decodeStream(anthropicMessagesAdapter, fixture, 11);
+    const sse = encodeStream(anthropicMessagesAdapter, parts, encodeContext());
+    const client = new Anthropic({
+      apiKey: 'k',
+      baseURL: 'http://127.0.0.1:9',
+      maxRetries: 0,
+      fetch: async () => new Response(sse, { headers: { 'content-type': 'text/event-stream' } }),
+    });
+    const message = await client.messages
+      .stream({ model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'q' }] })
+      .finalMessage();
+    expect(message.content.map((block) => block.type)).toEqual([
+      'server_tool_use',
+      'web_search_tool_result',
+      'text',
+    ]);
+    expect(message.content[0]).toMatchObject({ name: 'web_search', input: { query: 'bubblewrap sandbox' } });
+    expect(message.content[1]).toMatchObject({ tool_use_id: 'srvtoolu_01WYG3ziw53XMcoyKL4XcZmE' });
+  });
+
+  it('are dropped for callers of other protocols, which keep the text', () => {
+    const parts = decodeStream(anthropicMessagesAdapter, fixture);
+    const sse = encodeStream(getAdapter('openai-chat'), parts, encodeContext());
+    expect(sse).not.toContain('web_search');
+    expect(sse).toContain('Bubblewrap is an unprivileged sandboxing tool.');
+  });
+
+  it('go back to an Anthropic upstream in the history, and not to others', () => {
+    const body = {
+      model: 'm',
+      max_tokens: 10,
+      messages: [
+        { role: 'user', content: 'search' },
+        {
+          role: 'assistant',
+          content: [
+            { type: 'server_tool_use', id: 'srv_1', name: 'web_search', input: { query: 'x' } },
+            { type: 'web_search_tool_result', tool_use_id: 'srv_1', content: [] },
+            { type: 'text', text: 'Found nothing.' },
+          ],
+        },
+        { role: 'user', content: 'thanks' },
+      ],
+    };
+    const request = parseAnthropicRequest(body);
+    const anthropicBody = anthropicMessagesAdapter.buildUpstreamRequest(request, 'm').body as {
+      messages: unknown[];
+    };
+    expect(anthropicBody.messages[1]).toEqual(body.messages[1]);
+    const chatBody = getAdapter('openai-chat').buildUpstreamRequest(request, 'm').body as {
+      messages: unknown[];
+    };
+    expect(chatBody.messages[1]).toEqual({ role: 'assistant', content: 'Found nothing.' });
   });
 });

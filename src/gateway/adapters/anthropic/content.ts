@@ -12,6 +12,7 @@ import type {
   CacheControl,
   ContentPart,
   ImagePart,
+  ProviderPart,
   ReasoningPart,
   TextPart,
   ToolNameMap,
@@ -57,14 +58,19 @@ function partFromAnthropicBlock(value: unknown, path: string): ContentPart {
     case 'redacted_thinking':
       return { type: 'reasoning', text: '', redactedData: expectString(block.data, `${path}.data`) };
     case 'document':
-      return withCache(documentAsText(block, path));
+      return isRecord(block.source) && block.source.type === 'text'
+        ? withCache(documentAsText(block, path))
+        : providerPart(block);
     default:
-      throw invalidRequest(
-        `${path}.type`,
-        `content block type ${JSON.stringify(block.type)} is not supported by the Warren gateway ` +
-          '(supported: text, image, tool_use, tool_result, thinking, redacted_thinking, plain-text document)',
-      );
+      if (typeof block.type !== 'string' || block.type === '')
+        throw invalidRequest(`${path}.type`, 'expected a block type');
+      // Server-tool blocks (web search, MCP connector, ...) and types newer than this gateway: verbatim.
+      return providerPart(block);
   }
+}
+
+function providerPart(block: JsonRecord): ProviderPart {
+  return { type: 'provider', protocol: 'anthropic-messages', data: block };
 }
 
 function imageFromAnthropic(block: JsonRecord, path: string): ImagePart {
@@ -126,7 +132,9 @@ export function anthropicBlocksFromParts(
   for (const part of parts) {
     const block = anthropicBlockFromPart(part, options);
     if (block === undefined) continue;
-    if (part.type !== 'reasoning' && part.cacheControl) block.cache_control = { ...part.cacheControl };
+    if (part.type !== 'reasoning' && part.type !== 'provider' && part.cacheControl) {
+      block.cache_control = { ...part.cacheControl };
+    }
     blocks.push(block);
   }
   return blocks;
@@ -134,6 +142,8 @@ export function anthropicBlocksFromParts(
 
 function anthropicBlockFromPart(part: ContentPart, options: AnthropicEncodeOptions): JsonRecord | undefined {
   switch (part.type) {
+    case 'provider':
+      return part.protocol === 'anthropic-messages' ? { ...part.data } : undefined;
     case 'text':
       return options.forUpstream && part.text === '' ? undefined : { type: 'text', text: part.text };
     case 'image':

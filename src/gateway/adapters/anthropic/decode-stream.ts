@@ -14,7 +14,8 @@ import { finishReasonFromAnthropic, kindFromAnthropicErrorType } from './map-sto
 import { usageFromAnthropic } from './usage.js';
 
 interface OpenBlock {
-  kind: 'text' | 'reasoning' | 'tool' | 'ignored';
+  /** `provider`: a block with no neutral form (server tools), relayed verbatim to Anthropic callers. */
+  kind: 'text' | 'reasoning' | 'tool' | 'provider';
   id: string;
   sawDelta: boolean;
   /** Some proxies put a tool's whole input in `content_block_start` and send no deltas. */
@@ -54,7 +55,8 @@ export function createAnthropicStreamDecoder(context: DecodeContext = {}): Strea
           parts.push({ type: 'tool-input-delta', id: block.id, delta: block.startInput });
         parts.push({ type: 'tool-input-end', id: block.id });
         break;
-      case 'ignored':
+      case 'provider':
+        parts.push({ type: 'provider-end', id: block.id });
         break;
     }
   }
@@ -105,14 +107,19 @@ export function createAnthropicStreamDecoder(context: DecodeContext = {}): Strea
         parts.push({ type: 'tool-input-start', id, name: toolNames.fromUpstream(String(block.name ?? '')) });
         return;
       }
-      default:
-        blocks.set(index, { kind: 'ignored', id: '', sawDelta: false });
+      default: {
+        const id = `provider-${index}`;
+        blocks.set(index, { kind: 'provider', id, sawDelta: false });
+        parts.push({ type: 'provider-start', id, protocol: 'anthropic-messages', data: block });
+      }
     }
   }
 
   function applyDelta(block: OpenBlock | undefined, delta: JsonRecord, parts: StreamPart[]): void {
     if (!block) return;
-    if (delta.type === 'text_delta' && block.kind === 'text' && typeof delta.text === 'string') {
+    if (block.kind === 'provider') {
+      parts.push({ type: 'provider-delta', id: block.id, data: delta });
+    } else if (delta.type === 'text_delta' && block.kind === 'text' && typeof delta.text === 'string') {
       parts.push({ type: 'text-delta', id: block.id, delta: delta.text });
     } else if (
       delta.type === 'thinking_delta' &&

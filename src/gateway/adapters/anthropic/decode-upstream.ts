@@ -14,14 +14,8 @@ export function decodeAnthropicResponse(body: unknown, context: DecodeContext = 
   const toolNames = context.toolNames ?? identityToolNames;
   let content: ContentPart[];
   try {
-    // Server-tool blocks (web search results) have no neutral form; keep what can be read.
-    content = body.content
-      .filter(
-        (block) =>
-          isRecord(block) &&
-          ['text', 'tool_use', 'thinking', 'redacted_thinking'].includes(String(block.type)),
-      )
-      .flatMap((block, index) => partsFromAnthropicContent([block], `content[${index}]`));
+    // Server-tool blocks (web search and its results) become provider parts, passed on to Anthropic callers.
+    content = partsFromAnthropicContent(body.content, 'content');
   } catch (error) {
     throw badUpstreamBody(error instanceof Error ? error.message : String(error));
   }

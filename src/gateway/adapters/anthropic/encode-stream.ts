@@ -121,6 +121,12 @@ export function createAnthropicStreamEncoder(context: EncodeContext): StreamEnco
     switch (part.type) {
       case 'stream-start':
         return messageStart(part.usage, part.id);
+      case 'provider-start':
+        return part.protocol === 'anthropic-messages' ? open(`provider:${part.id}`, part.data) : '';
+      case 'provider-delta':
+        return blocks.has(`provider:${part.id}`) ? delta(`provider:${part.id}`, part.data, {}) : '';
+      case 'provider-end':
+        return stop(`provider:${part.id}`);
       case 'text-start':
         return open(`text:${part.id}`, { type: 'text', text: '' });
       case 'text-delta':

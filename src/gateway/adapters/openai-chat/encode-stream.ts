@@ -54,6 +54,9 @@ export function createOpenAiChatStreamEncoder(context: EncodeContext): StreamEnc
       case 'reasoning-start':
       case 'reasoning-end':
       case 'tool-input-end':
+      case 'provider-start':
+      case 'provider-delta':
+      case 'provider-end':
         return '';
       case 'text-delta':
         return part.delta === '' ? '' : chunk({ content: part.delta });

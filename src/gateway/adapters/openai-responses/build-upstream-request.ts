@@ -140,6 +140,7 @@ function assistantItems(
         break;
       case 'image':
       case 'tool-result':
+      case 'provider':
         break;
     }
   }

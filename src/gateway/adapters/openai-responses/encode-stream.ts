@@ -218,6 +218,10 @@ export function createResponsesStreamEncoder(context: EncodeContext): StreamEnco
         return append(`tool:${part.id}`, items.get(`tool:${part.id}`)?.kind ?? 'tool', part.delta);
       case 'tool-input-end':
         return close(`tool:${part.id}`);
+      case 'provider-start':
+      case 'provider-delta':
+      case 'provider-end':
+        return '';
       case 'usage':
         usage = mergeUsage(usage, part.usage);
         return '';
