@@ -26,7 +26,8 @@ function track(server: Server, handler: UpstreamHandler): FakeUpstream['seen'] {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  server.on('close', () => sockets.forEach((socket) => socket.destroy()));
+  // Upgraded sockets leave the HTTP server's bookkeeping: close() destroys them through this list.
+  server.on('warren:close', () => sockets.forEach((socket) => socket.destroy()));
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -47,6 +48,7 @@ async function listen(server: Server): Promise<number> {
 function closer(server: Server): () => Promise<void> {
   return () =>
     new Promise<void>((resolve) => {
+      server.emit('warren:close');
       server.closeAllConnections();
       server.close(() => resolve());
     });
