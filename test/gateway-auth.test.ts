@@ -72,6 +72,28 @@ describe('gateway authentication', () => {
     expect(fixture.openai.requests).toHaveLength(2);
   });
 
+  it('logs one line per call naming the model, the upstream and the tokens', async () => {
+    const lines: string[] = [];
+    const fixture = await startGatewayFixture({ gateway: { log: (line) => lines.push(line) } });
+    cleanups.push(() => fixture.close());
+    await callBoth(fixture.url, masterKey, 'claude-fake');
+    await callBoth(fixture.url, 'wrong');
+    // The two SDK calls of each pair run concurrently, so their lines may come in either order.
+    expect(lines).toHaveLength(4);
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /POST \/v1\/chat\/completions 200 [\d.]+ms claude-fake → anthropic\/claude-fake in 11 out 7$/,
+        ),
+        expect.stringMatching(
+          /POST \/v1\/messages 200 [\d.]+ms claude-fake → anthropic\/claude-fake in 11 out 7$/,
+        ),
+        expect.stringMatching(/POST \/v1\/chat\/completions 401 [\d.]+ms$/),
+        expect.stringMatching(/POST \/v1\/messages 401 [\d.]+ms$/),
+      ]),
+    );
+  });
+
   it('answers /health without a key and refuses /v1/models without one', async () => {
     const fixture = await startGatewayFixture();
     cleanups.push(() => fixture.close());

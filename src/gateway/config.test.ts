@@ -117,6 +117,12 @@ describe('gateway config (LiteLLM format)', () => {
     );
   });
 
+  it('warns about a short master key', () => {
+    expect(parseGatewayConfig({ general_settings: { master_key: 'sk-1234' } }, {}).warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/master_key is only 7 characters/)]),
+    );
+  });
+
   it('falls back to environment_variables from the file, the process environment winning', () => {
     const config = parseGatewayConfig(
       {

@@ -338,6 +338,11 @@ export function parseGatewayConfig(
   const masterKey = config.general_settings?.master_key
     ? resolveEnvReference(config.general_settings.master_key, 'general_settings.master_key', lookup)
     : undefined;
+  if (masterKey !== undefined && masterKey.length < 16) {
+    warnings.push(
+      `general_settings.master_key is only ${masterKey.length} characters: anyone who guesses it can use every model; use 32 or more random characters`,
+    );
+  }
   return {
     models,
     masterKey,

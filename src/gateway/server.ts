@@ -15,7 +15,7 @@ import { GatewayError } from './protocol/errors.js';
 import { createRouter, type RouterOptions } from './router.js';
 import { answerFailure, handleModelCall, type CallDependencies } from './routes-call.js';
 import { parseJsonBody, protocolGuess, readBody, routeOf, sendError, sendJson } from './server-io.js';
-import type { UsageSink } from './usage.js';
+import type { UsageRecord, UsageSink } from './usage.js';
 
 export interface GatewayOptions {
   config: GatewayConfig;
@@ -134,6 +134,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   ) => {
     const clock = performance.now();
     const startedAt = now();
+    let recorded: UsageRecord | undefined;
     const route = routeOf(request.method, request.url);
     const adapter = getAdapter(route?.protocol ?? protocolGuess(request.url));
     try {
@@ -158,7 +159,19 @@ export function createGateway(options: GatewayOptions): Gateway {
         return;
       }
       const body = parseJsonBody(await readBody(request, maxBodyBytes));
-      await handleModelCall(dependencies, {
+      // With a console to write to, the line for this call names the model and who answered it.
+      const calls = options.log
+        ? {
+            ...dependencies,
+            usage: {
+              record(entry: UsageRecord) {
+                recorded = entry;
+                options.usage?.record(entry);
+              },
+            },
+          }
+        : dependencies;
+      await handleModelCall(calls, {
         request,
         response,
         route,
@@ -173,9 +186,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         options.log?.(`gateway: internal error: ${(error as Error).stack ?? String(error)}`);
       answerFailure(response, adapter, error);
     } finally {
-      options.log?.(
-        `${request.method} ${request.url?.split('?')[0]} ${response.statusCode} ${(performance.now() - clock).toFixed(1)}ms`,
-      );
+      if (options.log) {
+        const call = recorded
+          ? ` ${recorded.model} → ${recorded.upstream ?? '-'}${recorded.attempts > 1 ? ` (${recorded.attempts} attempts)` : ''} in ${recorded.inputTokens} out ${recorded.outputTokens}${recorded.error ? ` error: ${recorded.error}` : ''}`
+          : '';
+        options.log(
+          `${new Date(startedAt).toISOString()} ${request.method} ${request.url?.split('?')[0]} ${response.statusCode} ${(performance.now() - clock).toFixed(1)}ms${call}`,
+        );
+      }
     }
   };
 
