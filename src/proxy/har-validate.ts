@@ -5,7 +5,8 @@
 
 type Check = 'string' | 'number' | 'array' | 'object';
 
-function typeOf(value: unknown): Check | 'other' {
+function typeOf(value: unknown): Check | 'missing' | 'other' {
+  if (value === undefined) return 'missing';
   if (Array.isArray(value)) return 'array';
   if (value === null) return 'other';
   const type = typeof value;
