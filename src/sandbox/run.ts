@@ -22,6 +22,9 @@ export interface SandboxRunResult {
   timedOut: boolean;
 }
 
+/** How long output may still arrive after the sandbox process has exited. */
+const PIPE_DRAIN_GRACE_MS = 500;
+
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = {
   SIGHUP: 1,
   SIGINT: 2,
@@ -69,7 +72,12 @@ export async function runSandboxed(
         clearTimeout(timer);
         reject(error);
       });
-      child.on('close', (code, signal) => {
+      // 'close' waits for the pipes; a process that escaped the sandbox could hold them open forever, so after
+      // 'exit' the pipes get a short grace period to drain and are then destroyed.
+      let closed = false;
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (closed) return;
+        closed = true;
         clearTimeout(timer);
         resolve({
           status: code ?? 128 + (signal ? (SIGNAL_NUMBERS[signal] ?? 0) : 0),
@@ -78,6 +86,14 @@ export async function runSandboxed(
           stderr: Buffer.concat(stderr).toString('utf8'),
           timedOut,
         });
+      };
+      child.on('close', finish);
+      child.on('exit', (code, signal) => {
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(code, signal);
+        }, PIPE_DRAIN_GRACE_MS);
       });
     });
   } finally {
