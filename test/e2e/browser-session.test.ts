@@ -21,6 +21,18 @@ async function waitForScreen(page: Page, text: string, timeoutMs = 20_000): Prom
   );
 }
 
+/** Sets the password through the setup link's token unless an earlier test already did. */
+async function ensurePassword(server: { url: string; setupUrl: string | undefined }): Promise<void> {
+  const token = server.setupUrl?.split('/setup/')[1];
+  const origin = server.url.replace(/\/$/, '');
+  const response = await fetch(`${origin}/api/setup`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Origin: origin },
+    body: JSON.stringify({ token, password: PASSWORD }),
+  });
+  if (response.status !== 200 && response.status !== 409) throw new Error(`setup: ${response.status}`);
+}
+
 describe.skipIf(!run)('warren serve in Chromium', () => {
   let server: Awaited<ReturnType<typeof startRealServer>>;
   let allowedUpstream: Awaited<ReturnType<typeof startFakeUpstream>>;
@@ -128,6 +140,43 @@ describe.skipIf(!run)('warren serve in Chromium', () => {
       const status = await page.evaluate(async () => (await fetch('/api/sessions')).status);
       expect(status).toBe(401);
       expect(pageErrors).toEqual([]);
+    },
+  );
+  it(
+    'works on a phone-sized screen: no sideways scrolling, and the key row sends keys',
+    { timeout: 120_000 },
+    async () => {
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(20_000);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await ensurePassword(server);
+      await page.goto(server.url);
+      await page.waitForSelector('#password');
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#new-session');
+      await page.click('#new-session');
+      await page.waitForSelector('#agent option[value=shell]', { state: 'attached' });
+      await page.selectOption('#agent', 'shell');
+      await page.click('#start-session');
+      await page.waitForURL(/#\/sessions\/s-[0-9a-f]+$/);
+      await waitForScreen(page, '$');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await page.click('#terminal');
+      await page.keyboard.type('cat');
+      await page.click('.key-row button[aria-label=Enter]');
+      await page.keyboard.type('typed-into-cat');
+      await page.click('.key-row button[aria-label=Enter]');
+      await page.click('.key-row button[aria-label=Ctrl-C]');
+      await page.keyboard.type('echo "after-$((1+1))"');
+      await page.click('.key-row button[aria-label=Enter]');
+      await waitForScreen(page, 'after-2');
+      expect(await screenText(page)).toContain('^C');
+      if (process.env.WARREN_SCREENSHOTS)
+        await page.screenshot({ path: `${process.env.WARREN_SCREENSHOTS}/phone.png` });
+      await page.click('#stop-session');
+      await expect.poll(() => page.locator('#session-state').innerText()).toContain('ended');
     },
   );
 });

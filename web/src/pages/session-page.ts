@@ -15,26 +15,27 @@ function notify(title: string, body: string): void {
 }
 
 function keyRow(terminal: () => TerminalView | undefined): HTMLElement {
-  const key = (label: string, data: () => string) =>
+  // Short faces fit eight keys on a phone; the full name is the accessible label.
+  const key = (label: string, data: () => string, face = label) =>
     element(
       'button',
       {
-        attributes: { type: 'button', 'aria-label': label },
+        attributes: { type: 'button', 'aria-label': label, title: label },
         on: { click: () => terminal()?.sendKeys(data()) },
       },
-      label,
+      face,
     );
   return element(
     'div',
     { class: 'key-row' },
     key('Esc', () => '\x1b'),
     key('Tab', () => '\t'),
-    key('Ctrl-C', () => '\x03'),
+    key('Ctrl-C', () => '\x03', '^C'),
     key('←', () => terminal()?.arrow('D') ?? ''),
     key('↑', () => terminal()?.arrow('A') ?? ''),
     key('↓', () => terminal()?.arrow('B') ?? ''),
     key('→', () => terminal()?.arrow('C') ?? ''),
-    key('Enter', () => '\r'),
+    key('Enter', () => '\r', '⏎'),
   );
 }
 
