@@ -116,6 +116,20 @@ describe('gateway authentication', () => {
     const expired = issueStoredToken(tokens, { name: 'old', models: null, expiresAt: Date.now() - 1 });
     expect(await callBoth(fixture.url, all.secret)).toEqual([200, 200]);
     expect(await callBoth(fixture.url, limited.secret, 'gpt-fake')).toEqual([403, 403]);
+    expect(fixture.usage.filter((entry) => entry.status === 403)).toMatchObject([
+      {
+        tokenId: limited.id,
+        model: 'gpt-fake',
+        upstream: null,
+        error: expect.stringMatching(/may not use model/),
+      },
+      {
+        tokenId: limited.id,
+        model: 'gpt-fake',
+        upstream: null,
+        error: expect.stringMatching(/may not use model/),
+      },
+    ]);
     expect(await callBoth(fixture.url, limited.secret, 'claude-fake')).toEqual([200, 200]);
     expect(await callBoth(fixture.url, expired.secret)).toEqual([401, 401]);
     const listed = await clients(fixture.url, limited.secret).openai.models.list();

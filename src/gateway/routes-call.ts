@@ -100,32 +100,6 @@ export async function handleModelCall(dependencies: CallDependencies, context: C
   const { route, response } = context;
   const callerAdapter = dependencies.adapterFor(route.protocol);
   const modelRequest = callerAdapter.parseRequest(context.body);
-  if (!modelAllowed(context.caller, modelRequest.model)) {
-    throw new GatewayError({
-      status: 403,
-      kind: 'permission',
-      message: `this key may not use model "${modelRequest.model}"; it may use: ${context.caller.models!.join(', ')}`,
-    });
-  }
-  const attempts = dependencies.router.plan(modelRequest.model);
-  if (attempts.length === 0) {
-    const known = dependencies.router.modelNames();
-    throw new GatewayError({
-      status: 404,
-      kind: 'not-found',
-      message: `model "${modelRequest.model}" is not configured in this gateway${known.length ? `; configured: ${known.join(', ')}` : ''}`,
-      param: 'model',
-    });
-  }
-  if (route.endpoint === 'count-tokens') {
-    sendJson(response, 200, { input_tokens: estimateTokens(modelRequest) });
-    return;
-  }
-
-  const abort = new AbortController();
-  response.on('close', () => {
-    if (!response.writableFinished) abort.abort();
-  });
   const record = (fields: Partial<UsageRecord> & Pick<UsageRecord, 'status'>) =>
     dependencies.usage?.record({
       startedAt: context.startedAt,
@@ -149,7 +123,41 @@ export async function handleModelCall(dependencies: CallDependencies, context: C
       error: null,
       ...fields,
     });
+  // Refusals are recorded too: usage is also the audit of who asked for what.
+  const refuse = (error: GatewayError) => {
+    if (route.endpoint !== 'count-tokens') record({ status: error.status, error: error.message });
+    return error;
+  };
+  if (!modelAllowed(context.caller, modelRequest.model)) {
+    throw refuse(
+      new GatewayError({
+        status: 403,
+        kind: 'permission',
+        message: `this key may not use model "${modelRequest.model}"; it may use: ${context.caller.models!.join(', ')}`,
+      }),
+    );
+  }
+  const attempts = dependencies.router.plan(modelRequest.model);
+  if (attempts.length === 0) {
+    const known = dependencies.router.modelNames();
+    throw refuse(
+      new GatewayError({
+        status: 404,
+        kind: 'not-found',
+        message: `model "${modelRequest.model}" is not configured in this gateway${known.length ? `; configured: ${known.join(', ')}` : ''}`,
+        param: 'model',
+      }),
+    );
+  }
+  if (route.endpoint === 'count-tokens') {
+    sendJson(response, 200, { input_tokens: estimateTokens(modelRequest) });
+    return;
+  }
 
+  const abort = new AbortController();
+  response.on('close', () => {
+    if (!response.writableFinished) abort.abort();
+  });
   let lastError: GatewayErrorInfo = { status: 502, kind: 'upstream', message: 'no upstream was tried' };
   let tried = 0;
   let last: Deployment | undefined;
