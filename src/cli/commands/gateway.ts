@@ -2,9 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { openHome } from '../../config/index.js';
-import { openDatabase } from '../../store/database.js';
-import { createTokenRepository, tokensMigrations, type TokenRepository } from '../../store/tokens.js';
-import { createUsageRepository, usageMigrations, type UsageRepository } from '../../store/usage.js';
+import { openStore, type Store } from '../../store/index.js';
 import { WarrenError } from '../../errors/index.js';
 import {
   createGateway,
@@ -18,29 +16,11 @@ import {
 import type { CliCommand } from '../command.js';
 import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
 
-export interface GatewayStore {
-  tokens: TokenRepository;
-  usage: UsageRepository;
-  close(): void;
-}
+export type GatewayStore = Pick<Store, 'tokens' | 'usage' | 'close'>;
 
-/**
- * The two table families the gateway commands need, in WARREN_HOME's database. Opened directly
- * until `openStore` (src/store/index.ts) carries `tokens` and `usage`; the migrations are the same,
- * so both ways of opening share one schema.
- */
+/** WARREN_HOME's database, where tokens are kept and usage is recorded. */
 export function openGatewayStore(env: NodeJS.ProcessEnv): GatewayStore {
-  const home = openHome(env);
-  const database = openDatabase(home.databasePath, [...tokensMigrations, ...usageMigrations]);
-  const usage = createUsageRepository(database);
-  return {
-    tokens: createTokenRepository(database),
-    usage,
-    close() {
-      usage.close();
-      database.close();
-    },
-  };
+  return openStore(openHome(env).databasePath);
 }
 
 const usage = 'warren gateway [--config FILE] [--port N] [--host H] [--quiet]';

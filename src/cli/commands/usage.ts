@@ -1,5 +1,5 @@
 import { WarrenError } from '../../errors/index.js';
-import type { UsageGroup } from '../../store/usage.js';
+import type { UsageGroup } from '../../store/index.js';
 import type { CliCommand } from '../command.js';
 import { parseCommandArgs } from '../parse.js';
 import { openGatewayStore } from './gateway.js';
