@@ -12,7 +12,16 @@ export {
   type OciSandboxDriver,
   type UserNamespaceMode,
 } from './drivers/oci/index.js';
+export {
+  CACHE_DEFINITIONS,
+  CACHE_KINDS,
+  resolveCaches,
+  type CacheDefinition,
+  type CacheMount,
+} from './caches.js';
+export { clearCaches, listCaches, type CacheUsage } from './caches-store.js';
 export { buildSandboxEnvironment } from './environment.js';
+export { buildBwrapGpuArgs, buildOciGpuPlan, type GpuHostFacts } from './gpu.js';
 export {
   buildAgentImage,
   buildImageBuildArgs,

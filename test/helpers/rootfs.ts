@@ -72,6 +72,7 @@ const BASE_PROGRAMS = [
   'tee',
   'stty',
   'cut',
+  'ln',
 ];
 const NODE_PROGRAMS = ['node', 'npm'];
 const NODE_TREES = ['/usr/lib/node_modules/npm'];

@@ -14,6 +14,8 @@ import { wrapWithCgroupJoin } from '../../limits/cgroup-join.js';
 import { createSessionCgroups, type SessionCgroups } from '../../limits/cgroup-setup.js';
 import { buildBwrapGpuArgs, type GpuHostFacts } from '../../gpu.js';
 import { detectGpuHostFacts } from '../../gpu-host.js';
+import { resolveCaches, withCacheMounts } from '../../caches.js';
+import { prepareCacheFolders } from '../../caches-store.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildBwrapArgs, missingSocat } from './args.js';
@@ -41,6 +43,8 @@ export interface BwrapDriverOptions {
   cgroupLocation?: CgroupLocation;
   /** GPU facts fixed by the caller (tests); read from /dev and the driver folders when a spec asks for a GPU. */
   gpuHostFacts?: GpuHostFacts;
+  /** WARREN_HOME/caches: where shared package caches live. Without it a spec asking for caches is refused. */
+  cachesDir?: string;
 }
 
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
@@ -66,14 +70,6 @@ function refuseUnsupported(spec: NormalizedSandboxSpec): void {
       `The bwrap driver runs the host's /usr and cannot use the image ${spec.image}`,
       {
         hint: 'Use --driver podman (or docker) for images, or start the session without an image.',
-      },
-    );
-  if (spec.caches.length > 0)
-    throw new WarrenError(
-      'invalid-argument',
-      'Shared caches are not yet supported by the bwrap sandbox driver',
-      {
-        hint: 'Start the session without caches, or bind a cache folder with an explicit mount.',
       },
     );
 }
@@ -136,12 +132,15 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
   }
 
   async function plan(input: SandboxSpec): Promise<LaunchPlan> {
-    const spec = normalizeSandboxSpec(input);
-    refuseUnsupported(spec);
+    const requested = normalizeSandboxSpec(input);
+    refuseUnsupported(requested);
+    const caches = resolveCaches(requested.caches, options.cachesDir);
+    const spec = withCacheMounts(requested, caches);
     const bwrap = await bwrapPath();
     if (!bwrap || !(await isExecutable(bwrap))) throw missingBwrap();
     const socat = spec.proxy ? await socatPath() : undefined;
     if (spec.proxy && (!socat || !socat.startsWith('/usr/'))) throw missingSocat();
+    await prepareCacheFolders(caches.mounts);
     await checkHostPaths(spec);
 
     const stateFolder = await mkdtemp(

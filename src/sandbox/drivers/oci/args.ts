@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { WarrenError } from '../../../errors/index.js';
 import { SANDBOX_PATHS, SANDBOX_USER } from '../../constants.js';
 import { environmentOfNormalizedSpec } from '../../environment.js';
@@ -48,6 +49,25 @@ function userNamespaceArgs(facts: OciHostFacts, settings: OciRunSettings): strin
   return ['--uidmap', map, '--gidmap', map];
 }
 
+/**
+ * Where a cache folder is mounted. Targets inside HOME (cargo's registry, gradle's caches) are mounted outside it
+ * and linked from HOME by the launcher: the engine would create their parent folders in the HOME tmpfs as the
+ * container's root, leaving ~/.cargo unwritable for the agent.
+ */
+export function cacheMountPoint(target: string): string {
+  const home = `${SANDBOX_PATHS.home}/`;
+  return target.startsWith(home) ? `/var/cache/warren/home/${target.slice(home.length)}` : target;
+}
+
+function cacheLinkLines(settings: OciRunSettings): string[] {
+  return settings.cacheMounts
+    .filter((cache) => cacheMountPoint(cache.target) !== cache.target)
+    .map(
+      (cache) =>
+        `mkdir -p ${shellQuote(posix.dirname(cache.target))} && ln -sfn ${shellQuote(cacheMountPoint(cache.target))} ${shellQuote(cache.target)}`,
+    );
+}
+
 /** Podman's `U` chowns a volume to the container user; needed only where uid 1000 is not the folder's owner. */
 function ownedByAgent(facts: OciHostFacts, settings: OciRunSettings): string[] {
   return facts.engine === 'podman' && settings.userNamespace === 'private' ? ['U'] : [];
@@ -75,7 +95,7 @@ function filesystemArgs(
     args.push('--volume', volume(spec.proxy.socketPath, SANDBOX_PATHS.proxySocket, ['rw', ...owned]));
   args.push('--volume', volume(spec.workspace, SANDBOX_PATHS.workspace, ['rw', ...owned]));
   for (const cache of settings.cacheMounts)
-    args.push('--volume', volume(cache.source, cache.target, ['rw', ...owned]));
+    args.push('--volume', volume(cache.source, cacheMountPoint(cache.target), ['rw', ...owned]));
   for (const mount of spec.mounts)
     args.push('--volume', volume(mount.source, mount.target, [mount.readonly ? 'ro' : 'rw']));
   return args;
@@ -110,6 +130,7 @@ export function buildOciLauncher(
   const drop = ENGINE_VARIABLES.filter((name) => !keep.has(name));
   if (drop.length > 0) lines.push(`unset ${drop.join(' ')}`);
   lines.push(`chmod 0700 ${SANDBOX_PATHS.home} 2>/dev/null`);
+  lines.push(...cacheLinkLines(settings));
   if (spec.proxy)
     lines.push(
       `[ -x ${shellQuote(settings.socatPath)} ] || { echo ${shellQuote(

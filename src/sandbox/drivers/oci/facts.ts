@@ -44,7 +44,7 @@ export interface OciRunSettings {
   /** Engine arguments that give the GPU (`--device …`, driver library volumes), from gpu.ts; [] without spec.gpu. */
   gpuArgs: string[];
   /** Shared package caches (host folder → path inside), from caches.ts; [] without spec.caches. */
-  cacheMounts: { source: string; target: string }[];
+  cacheMounts: { kind: string; source: string; target: string }[];
 }
 
 export const SESSION_LABEL = 'warren.session';

@@ -8,6 +8,8 @@ import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildOciGpuPlan, type GpuHostFacts, type OciGpuPlan } from '../../gpu.js';
 import { detectGpuHostFacts } from '../../gpu-host.js';
+import { resolveCaches } from '../../caches.js';
+import { prepareCacheFolders } from '../../caches-store.js';
 import { buildGeneratedEtcFiles } from '../bwrap/etc-files.js';
 import { buildOciRunArgs } from './args.js';
 import {
@@ -50,6 +52,8 @@ export interface OciDriverOptions {
   socatPath?: string;
   /** Host facts fixed by the caller (tests); detected on first use otherwise. */
   hostFacts?: OciHostFacts;
+  /** WARREN_HOME/caches: where shared package caches live. Without it a spec asking for caches is refused. */
+  cachesDir?: string;
   /** GPU facts fixed by the caller (tests); read from /dev and the driver folders when a spec asks for a GPU. */
   gpuHostFacts?: GpuHostFacts;
   /** The host environment, for the few variables an engine needs (HOME, XDG_RUNTIME_DIR). Default process.env. */
@@ -119,13 +123,6 @@ function enforcementOf(spec: NormalizedSandboxSpec, facts: OciHostFacts): LimitE
       mechanism: 'RLIMIT_CPU per process (ulimit -t)',
     });
   return limits;
-}
-
-function refuseUnsupported(spec: NormalizedSandboxSpec): void {
-  if (spec.caches.length > 0)
-    throw new WarrenError('invalid-argument', 'Shared caches are not yet supported by the container driver', {
-      hint: 'Start the session without caches.',
-    });
 }
 
 export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDriver {
@@ -208,13 +205,14 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
 
   async function plan(input: SandboxSpec): Promise<LaunchPlan> {
     const spec = normalizeSandboxSpec(input);
-    refuseUnsupported(spec);
     const path = await requireEngine();
     const facts = await hostFacts(path);
     await checkHostPaths(spec);
     const gpu: OciGpuPlan | undefined = spec.gpu
       ? buildOciGpuPlan(options.gpuHostFacts ?? (await detectGpuHostFacts()), engine)
       : undefined;
+    const caches = resolveCaches(spec.caches, options.cachesDir);
+    await prepareCacheFolders(caches.mounts);
     const image = spec.image ?? options.image ?? DEFAULT_AGENT_IMAGE;
     await requireImage(path, image);
 
@@ -238,9 +236,12 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         stateDir,
         socatPath: options.socatPath ?? '/usr/bin/socat',
         gpuArgs: gpu?.args ?? [],
-        cacheMounts: [],
+        cacheMounts: caches.mounts,
       };
-      const { args, launcher } = buildOciRunArgs(spec, facts, settings, gpu?.environment);
+      const { args, launcher } = buildOciRunArgs(spec, facts, settings, {
+        ...caches.environment,
+        ...gpu?.environment,
+      });
       await writeFile(join(stateDir, 'launcher.sh'), launcher, { mode: 0o644 });
       return {
         file: path,

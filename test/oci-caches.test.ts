@@ -1,0 +1,121 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { cacheCommand } from '../src/cli/commands/cache.js';
+import {
+  createBwrapDriver,
+  createOciDriver,
+  runSandboxed,
+  type DriverAvailability,
+} from '../src/sandbox/index.js';
+import { ensureTestImage } from './helpers/rootfs.js';
+import { createSandboxFixture, type SandboxFixture } from './sandbox/fixtures.js';
+
+const image = await ensureTestImage().catch((error: unknown) => {
+  if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
+  throw error;
+});
+
+describe('shared package caches', () => {
+  let availability: DriverAvailability;
+  let fixture: SandboxFixture;
+  let warrenHome: string;
+  beforeAll(async () => {
+    availability = await createOciDriver({ image }).available();
+  });
+  beforeEach(async () => {
+    fixture = await createSandboxFixture();
+    warrenHome = mkdtempSync(join(tmpdir(), 'warren-home-caches-'));
+  });
+  afterEach(async () => {
+    await fixture.dispose();
+    rmSync(warrenHome, { recursive: true, force: true });
+  });
+  function requirePodman(context: TestContext) {
+    if (availability.ok) return;
+    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
+    throw new Error(`${availability.reason}: ${availability.install}`);
+  }
+
+  it('a file cached by one session is there in the next, in podman and bwrap, with the variables set', async (context) => {
+    requirePodman(context);
+    const cachesDir = join(warrenHome, 'caches');
+    const podman = createOciDriver({ image, cachesDir });
+    const write = await runSandboxed(
+      podman,
+      fixture.spec(
+        [
+          '/bin/sh',
+          '-c',
+          'echo "$npm_config_cache $CARGO_HOME"; echo cached-once > "$npm_config_cache/marker"; touch $CARGO_HOME/registry/crate $CARGO_HOME/own-file && echo cargo-ok',
+        ],
+        {
+          caches: ['npm', 'cargo'],
+        },
+      ),
+    );
+    expect(write.stderr).toBe('');
+    expect(write.stdout).toBe('/var/cache/warren/npm /home/agent/.cargo\ncargo-ok\n');
+    expect(existsSync(join(cachesDir, 'npm/cacache/marker'))).toBe(true);
+    expect(existsSync(join(cachesDir, 'cargo/registry/crate'))).toBe(true);
+
+    const read = await runSandboxed(
+      podman,
+      fixture.spec(['/bin/sh', '-c', 'cat "$npm_config_cache/marker"; ls $CARGO_HOME'], {
+        caches: ['npm', 'cargo'],
+      }),
+    );
+    expect(read.stdout).toBe('cached-once\ngit\nregistry\n'); // own-file stayed in the first session's HOME
+
+    // bwrap sessions (the user running Warren inside) cannot enter folders chowned to podman's private uid
+    // range, so a cache is used by one kind of driver; here bwrap gets its own.
+    const bwrapDriver = createBwrapDriver({ cachesDir: join(warrenHome, 'caches-bwrap') });
+    await runSandboxed(
+      bwrapDriver,
+      fixture.spec(['/bin/sh', '-c', 'echo bwrap-cached > "$npm_config_cache/m"'], { caches: ['npm'] }),
+    );
+    const bwrap = await runSandboxed(
+      bwrapDriver,
+      fixture.spec(['/bin/sh', '-c', 'cat "$npm_config_cache/m"; echo "$PIP_CACHE_DIR"'], {
+        caches: ['npm', 'pip'],
+      }),
+    );
+    expect(bwrap.stdout).toBe('bwrap-cached\n/var/cache/warren/pip\n');
+
+    const without = await runSandboxed(
+      podman,
+      fixture.spec(['/bin/sh', '-c', 'echo "[$npm_config_cache]"; ls /var/cache/warren']),
+    );
+    expect(without.stdout).toBe('[]\n');
+  });
+
+  it('warren cache ls shows sizes and clear empties one kind or all', async () => {
+    const env = { ...process.env, WARREN_HOME: warrenHome };
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const context = { env, stdin: process.stdin, stdout: output, stderr: output, cwd: warrenHome };
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(warrenHome, 'caches/npm/cacache'), { recursive: true });
+    writeFileSync(join(warrenHome, 'caches/npm/cacache/blob'), Buffer.alloc(2048));
+    mkdirSync(join(warrenHome, 'caches/pip/cache'), { recursive: true });
+    writeFileSync(join(warrenHome, 'caches/pip/cache/wheel'), 'x');
+
+    expect(await cacheCommand.run(['ls'], context)).toBe(0);
+    expect(text).toMatch(/^KIND\s+SIZE\s+FILES\s+FOLDER$/m);
+    expect(text).toMatch(new RegExp(`^npm\\s+2\\.0 KiB\\s+1\\s+${warrenHome}/caches/npm$`, 'm'));
+    expect(text).toMatch(/^cargo\s+0 B\s+0\s/m);
+
+    text = '';
+    expect(await cacheCommand.run(['clear', 'npm'], context)).toBe(0);
+    expect(text).toBe('Cleared npm\n');
+    expect(existsSync(join(warrenHome, 'caches/npm'))).toBe(false);
+    expect(existsSync(join(warrenHome, 'caches/pip/cache/wheel'))).toBe(true);
+    await cacheCommand.run(['clear'], context);
+    expect(existsSync(join(warrenHome, 'caches/pip'))).toBe(false);
+    await expect(cacheCommand.run(['clear', 'maven'], context)).rejects.toThrow('Unknown cache "maven"');
+    await expect(cacheCommand.run(['purge'], context)).rejects.toThrow('Unknown cache action "purge"');
+  });
+});
