@@ -35,7 +35,8 @@ export type RoundTripFeature =
   | 'reasoning-in-requests'
   | 'reasoning-budget'
   | 'reasoning-effort'
-  | 'several-system-parts';
+  | 'several-system-parts'
+  | 'response-format';
 
 export interface RoundTripOptions {
   /** Features the protocol cannot carry, each with the reason. */
@@ -175,6 +176,30 @@ export function runRoundTripSuite(adapter: ProtocolAdapter, options: RoundTripOp
 
     skipIf('stop-sequences')('stop sequences', () => {
       expectRequestRoundTrip(baseRequest({ maxTokens: 100, stopSequences: ['END', '\n\n'] }));
+    });
+
+    skipIf('response-format')('a JSON response format, with and without a schema', () => {
+      expectRequestRoundTrip(baseRequest({ maxTokens: 100, responseFormat: { type: 'json' } }));
+      const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+      expectRequestRoundTrip(
+        baseRequest({
+          maxTokens: 100,
+          responseFormat: { type: 'json', schema, name: 'answer', strict: true },
+        }),
+      );
+    });
+
+    it('fields the neutral model has no place for, between two ends of this protocol', () => {
+      const options = { seed: 7, service_tier: 'flex', some_future_field: { nested: [1, 2] } };
+      expectRequestRoundTrip(
+        baseRequest({ maxTokens: 100, providerOptions: { protocol: adapter.protocol, options } }),
+      );
+      const other = adapter.protocol === 'openai-chat' ? 'anthropic-messages' : 'openai-chat';
+      const body = adapter.buildUpstreamRequest(
+        baseRequest({ providerOptions: { protocol: other, options } }),
+        'm',
+      ).body;
+      expect(JSON.stringify(body)).not.toContain('some_future_field');
     });
 
     skipIf('top-k')('top_k', () => expectRequestRoundTrip(baseRequest({ maxTokens: 100, topK: 40 })));

@@ -350,3 +350,51 @@ describe('count_tokens', () => {
     expect(estimate).toBeLessThan(5000);
   });
 });
+
+describe('JSON response formats and fields without a neutral form', () => {
+  const schema = { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] };
+  const chatRequest = chat.parseRequest({
+    model: 'm',
+    seed: 42,
+    messages: [{ role: 'user', content: 'Where?' }],
+    response_format: { type: 'json_schema', json_schema: { name: 'place', schema, strict: true } },
+  });
+
+  it('asks Anthropic for JSON in the system prompt, since it has no JSON mode', () => {
+    const body = anthropic.buildUpstreamRequest(chatRequest, 'claude').body as JsonRecord;
+    const system = body.system as Array<{ text: string }>;
+    expect(system[system.length - 1]?.text).toContain(JSON.stringify(schema));
+    expect(body.seed).toBeUndefined();
+  });
+
+  it('maps response_format to Responses text.format, and keeps seed only for chat upstreams', () => {
+    const body = responses.buildUpstreamRequest(chatRequest, 'gpt').body as JsonRecord;
+    expect(body.text).toEqual({ format: { type: 'json_schema', name: 'place', schema, strict: true } });
+    expect(body.seed).toBeUndefined();
+    expect((chat.buildUpstreamRequest(chatRequest, 'gpt').body as JsonRecord).seed).toBe(42);
+  });
+
+  it('keeps Responses text options beside the format (Codex sends verbosity)', () => {
+    const request = responses.parseRequest({
+      model: 'gpt-5',
+      input: 'hi',
+      text: { verbosity: 'low', format: { type: 'json_object' } },
+    });
+    expect(responses.buildUpstreamRequest(request, 'gpt-5').body).toMatchObject({
+      text: { verbosity: 'low', format: { type: 'json_object' } },
+    });
+  });
+
+  it("passes Anthropic-only fields (Claude Code's context_management) to Anthropic upstreams only", () => {
+    const request = anthropic.parseRequest({
+      ...claudeCodeBody,
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+    });
+    expect(anthropic.buildUpstreamRequest(request, 'claude').body).toMatchObject({
+      context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] },
+    });
+    expect(JSON.stringify(chat.buildUpstreamRequest(request, 'qwen').body)).not.toContain(
+      'context_management',
+    );
+  });
+});

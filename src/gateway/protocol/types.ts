@@ -134,6 +134,21 @@ export interface ModelRequest {
   /** OpenAI chat `stream_options.include_usage`: the caller wants a trailing usage chunk. */
   streamIncludeUsage?: boolean;
   metadata?: { userId?: string };
+  /** The caller wants JSON (OpenAI `response_format` / Responses `text.format`); absent means text. */
+  responseFormat?: ResponseFormat;
+  /**
+   * Top-level fields the neutral model has no place for (`seed`, `service_tier`, Anthropic
+   * `context_management`, ...): sent verbatim to upstreams of the caller's protocol, dropped for others.
+   */
+  providerOptions?: { protocol: ApiProtocol; options: Record<string, unknown> };
+}
+
+export interface ResponseFormat {
+  type: 'json';
+  /** A JSON Schema the answer must match; absent means any JSON object. */
+  schema?: Record<string, unknown>;
+  name?: string;
+  strict?: boolean;
 }
 
 export type FinishReason = 'stop' | 'length' | 'tool-calls' | 'content-filter' | 'error' | 'other';

@@ -1,6 +1,7 @@
 import { createRequestToolNameMap } from '../../protocol/tool-names.js';
 import type { JsonRecord } from '../../protocol/read.js';
 import type { ModelRequest, ReasoningOptions, ToolChoice, UpstreamRequest } from '../../protocol/types.js';
+import { jsonInstruction, withProviderOptions } from '../shared/provider-options.js';
 import { anthropicBlocksFromParts } from './content.js';
 
 /** Anthropic requires `max_tokens`; callers of other protocols may omit it. */
@@ -67,7 +68,11 @@ export function buildAnthropicUpstreamRequest(request: ModelRequest, upstreamMod
   if (request.stopSequences !== undefined) body.stop_sequences = request.stopSequences;
   if (request.metadata?.userId !== undefined) body.metadata = { user_id: request.metadata.userId };
   if (request.stream) body.stream = true;
-  return { path: '/v1/messages', body, toolNames };
+  // Anthropic has no JSON mode: a caller's response_format becomes an instruction.
+  const json = jsonInstruction(request);
+  if (json !== undefined)
+    body.system = [...((body.system as JsonRecord[] | undefined) ?? []), { type: 'text', text: json }];
+  return { path: '/v1/messages', body: withProviderOptions(body, request, 'anthropic-messages'), toolNames };
 }
 
 function thinkingBudget(reasoning: ReasoningOptions | undefined): number | undefined {

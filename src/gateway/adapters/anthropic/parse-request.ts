@@ -16,7 +16,24 @@ import type {
   ToolChoice,
   ToolDefinition,
 } from '../../protocol/types.js';
+import { unknownFields } from '../shared/provider-options.js';
 import { partsFromAnthropicContent, readCacheControl } from './content.js';
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'messages',
+  'system',
+  'max_tokens',
+  'tools',
+  'tool_choice',
+  'thinking',
+  'temperature',
+  'top_p',
+  'top_k',
+  'stop_sequences',
+  'stream',
+  'metadata',
+]);
 
 /** A `POST /v1/messages` (or `count_tokens`) body → neutral request. `max_tokens` may be absent. */
 export function parseAnthropicRequest(body: unknown): ModelRequest {
@@ -47,6 +64,8 @@ export function parseAnthropicRequest(body: unknown): ModelRequest {
     const userId = optionalString(record.metadata.user_id, 'metadata.user_id');
     if (userId !== undefined) request.metadata = { userId };
   }
+  const extra = unknownFields(record, KNOWN_FIELDS, 'anthropic-messages');
+  if (extra) request.providerOptions = extra;
   return request;
 }
 

@@ -8,6 +8,7 @@ import type {
   ToolNameMap,
   UpstreamRequest,
 } from '../../protocol/types.js';
+import { withProviderOptions } from '../shared/provider-options.js';
 import { chatContentFromParts, textOf } from './content.js';
 
 /**
@@ -62,7 +63,17 @@ export function buildOpenAiChatUpstreamRequest(
     // Always ask for the trailing usage chunk: usage is recorded for every call.
     body.stream_options = { include_usage: true };
   }
-  return { path: '/chat/completions', body, toolNames };
+  if (request.responseFormat !== undefined) {
+    const { schema, name, strict } = request.responseFormat;
+    body.response_format =
+      schema === undefined
+        ? { type: 'json_object' }
+        : {
+            type: 'json_schema',
+            json_schema: { name: name ?? 'response', schema, ...(strict === undefined ? {} : { strict }) },
+          };
+  }
+  return { path: '/chat/completions', body: withProviderOptions(body, request, 'openai-chat'), toolNames };
 }
 
 /** A neutral user turn → `tool` messages for its results, then one `user` message for the rest. */

@@ -15,13 +15,35 @@ import type {
   ModelMessage,
   ModelRequest,
   ReasoningOptions,
+  ResponseFormat,
   TextPart,
   ToolChoice,
   ToolDefinition,
 } from '../../protocol/types.js';
+import { unknownFields } from '../shared/provider-options.js';
 import { appendMessage, partsFromChatContent, textOf } from './content.js';
 
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'messages',
+  'tools',
+  'functions',
+  'tool_choice',
+  'function_call',
+  'parallel_tool_calls',
+  'max_tokens',
+  'max_completion_tokens',
+  'temperature',
+  'top_p',
+  'stop',
+  'stream',
+  'stream_options',
+  'reasoning_effort',
+  'user',
+  'n',
+  'response_format',
+]);
 
 /** A `POST /v1/chat/completions` body → neutral request. */
 export function parseOpenAiChatRequest(body: unknown): ModelRequest {
@@ -64,7 +86,29 @@ export function parseOpenAiChatRequest(body: unknown): ModelRequest {
   }
   const user = optionalString(record.user, 'user');
   if (user !== undefined) request.metadata = { userId: user };
+  const format = parseResponseFormat(record.response_format);
+  if (format) request.responseFormat = format;
+  const extra = unknownFields(record, KNOWN_FIELDS, 'openai-chat');
+  if (extra) request.providerOptions = extra;
   return request;
+}
+
+/** `response_format`: text (nothing to do), any JSON object, or JSON matching a schema. */
+function parseResponseFormat(value: unknown): ResponseFormat | undefined {
+  if (value === undefined || value === null) return undefined;
+  const format = expectRecord(value, 'response_format');
+  if (format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json' };
+  if (format.type === 'json_schema') {
+    const spec = expectRecord(format.json_schema, 'response_format.json_schema');
+    const result: ResponseFormat = { type: 'json' };
+    if (spec.schema !== undefined)
+      result.schema = expectRecord(spec.schema, 'response_format.json_schema.schema');
+    if (typeof spec.name === 'string') result.name = spec.name;
+    if (typeof spec.strict === 'boolean') result.strict = spec.strict;
+    return result;
+  }
+  throw invalidRequest('response_format.type', 'expected "text", "json_object" or "json_schema"');
 }
 
 function parseMessage(value: unknown, path: string, system: TextPart[], messages: ModelMessage[]): void {

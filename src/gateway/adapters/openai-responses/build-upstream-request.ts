@@ -9,6 +9,8 @@ import type {
   UpstreamRequest,
 } from '../../protocol/types.js';
 import { imageUrl } from '../openai-chat/content.js';
+import { isRecord } from '../../protocol/read.js';
+import { withProviderOptions } from '../shared/provider-options.js';
 import { freeformInputText, freeformToolNames } from './freeform.js';
 import { responsesToolChoice } from './output-items.js';
 
@@ -55,7 +57,21 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
   }
   if (request.metadata?.userId !== undefined) body.user = request.metadata.userId;
   if (request.stream) body.stream = true;
-  return { path: '/responses', body, toolNames };
+  const result = withProviderOptions(body, request, 'openai-responses');
+  if (request.responseFormat !== undefined) {
+    const { schema, name, strict } = request.responseFormat;
+    const format =
+      schema === undefined
+        ? { type: 'json_object' }
+        : {
+            type: 'json_schema',
+            name: name ?? 'response',
+            schema,
+            ...(strict === undefined ? {} : { strict }),
+          };
+    result.text = { ...(isRecord(result.text) ? result.text : {}), format };
+  }
+  return { path: '/responses', body: result, toolNames };
 }
 
 /** Free-form (custom) tools by name, and the ids of the calls made to them in the history. */

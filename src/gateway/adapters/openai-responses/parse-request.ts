@@ -15,14 +15,34 @@ import type {
   ModelRequest,
   ReasoningOptions,
   ReasoningPart,
+  ResponseFormat,
   TextPart,
   ToolChoice,
   ToolDefinition,
 } from '../../protocol/types.js';
 import { appendMessage, imageFromUrl } from '../openai-chat/content.js';
+import { unknownFields } from '../shared/provider-options.js';
 import { freeformInputJson, freeformTool } from './freeform.js';
 
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
+/** Fields read here, or ignored because the gateway sets them itself (`store`, `include`). */
+const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'model',
+  'instructions',
+  'input',
+  'tools',
+  'tool_choice',
+  'parallel_tool_calls',
+  'max_output_tokens',
+  'temperature',
+  'top_p',
+  'stream',
+  'reasoning',
+  'user',
+  'previous_response_id',
+  'store',
+  'include',
+]);
 /** Items that record work OpenAI's servers did (hosted tools); other models cannot use them. */
 const HOSTED_TOOL_ITEMS = new Set([
   'web_search_call',
@@ -77,7 +97,35 @@ export function parseResponsesRequest(body: unknown): ModelRequest {
   }
   const user = optionalString(record.user, 'user');
   if (user !== undefined) request.metadata = { userId: user };
+  if (isRecord(record.text) && record.text.format !== undefined) {
+    const format = parseTextFormat(record.text.format);
+    if (format) request.responseFormat = format;
+  }
+  // `text` may carry more than the format (`verbosity`): the rest stays among the unread fields.
+  const extra = unknownFields(withoutTextFormat(record), KNOWN_FIELDS, 'openai-responses');
+  if (extra) request.providerOptions = extra;
   return request;
+}
+
+function withoutTextFormat(record: JsonRecord): JsonRecord {
+  if (!isRecord(record.text)) return record;
+  const { format: _format, ...rest } = record.text;
+  return { ...record, text: Object.keys(rest).length > 0 ? rest : undefined };
+}
+
+/** `text.format`: text (nothing to do), any JSON object, or JSON matching a schema. */
+function parseTextFormat(value: unknown): ResponseFormat | undefined {
+  const format = expectRecord(value, 'text.format');
+  if (format.type === 'text') return undefined;
+  if (format.type === 'json_object') return { type: 'json' };
+  if (format.type === 'json_schema') {
+    const result: ResponseFormat = { type: 'json' };
+    if (format.schema !== undefined) result.schema = expectRecord(format.schema, 'text.format.schema');
+    if (typeof format.name === 'string') result.name = format.name;
+    if (typeof format.strict === 'boolean') result.strict = format.strict;
+    return result;
+  }
+  throw invalidRequest('text.format.type', 'expected "text", "json_object" or "json_schema"');
 }
 
 function parseItem(value: unknown, path: string, system: TextPart[], messages: ModelMessage[]): void {
