@@ -23,6 +23,12 @@ const IDENTITY_RULES: readonly IdentityRule[] = [
       `You are ${model}, the model running as the agent inside Claude Code, a CLI made by Anthropic.`,
   },
   {
+    explain: "Claude Code's subagent opening line",
+    pattern: /You are an agent for Claude Code, Anthropic's official CLI for Claude\./g,
+    replace: (model, custom) =>
+      custom ?? `You are ${model}, running as an agent for Claude Code, a CLI made by Anthropic.`,
+  },
+  {
     explain: 'the Claude Agent SDK opening line',
     pattern: /You are a Claude agent, built on Anthropic's Claude Agent SDK\./g,
     replace: (model, custom) =>
