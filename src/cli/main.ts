@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { formatError, isWarrenError } from '../errors/index.js';
-import type { CliCommand, CliContext } from './command.js';
-import { commands } from './registry.js';
+import type { CliContext } from './command.js';
+import { commands, type CommandEntry } from './registry.js';
 
 function packageVersion(): string {
   const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
   return (JSON.parse(text) as { version: string }).version;
 }
 
-function overview(list: CliCommand[]): string {
+function overview(list: CommandEntry[]): string {
   const width = Math.max(...list.map((command) => command.name.length));
   return [
     'warren: self-hosted sandboxes for AI coding agents',
@@ -42,11 +42,12 @@ export async function main(argv: string[], context?: Partial<CliContext>): Promi
     full.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) {
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (!entry) {
     full.stderr.write(`warren: unknown command "${name}"\n\n${overview(commands)}`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     const separator = rest.indexOf('--');
     const helpIndex = Math.max(rest.indexOf('--help'), rest.indexOf('-h'));
