@@ -76,7 +76,8 @@ export async function startHttpsUpstream(
   handler: UpstreamHandler,
   options: UpstreamOptions = {},
 ): Promise<FakeUpstream> {
-  const fallback = await ca.leafFor('localhost');
+  // Clients that send no SNI (IP literals) get the certificate for 127.0.0.1.
+  const fallback = await ca.leafFor('127.0.0.1');
   const server = createHttpsServer({
     cert: fallback.certificatePem,
     key: fallback.privateKeyPem,

@@ -1,0 +1,130 @@
+// Egress proxy benchmark: Warren's proxy (recording into SQLite) against mitmdump, same upstream, same
+// wrk script, same run. Usage: npm run build && node bench/proxy.mjs [--duration 10] [--connections 8]
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const run = promisify(execFile);
+const argument = (name, fallback) => {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? Number(process.argv[index + 1]) : fallback;
+};
+const duration = argument('duration', 10);
+const connections = argument('connections', 8);
+const children = [];
+
+function startChild(command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  children.push(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const firstLine = new Promise((resolve, reject) => {
+    child.on('error', reject);
+    let stdout = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('\n')) resolve(stdout.split('\n')[0].trim());
+    });
+    child.on('exit', (code) => reject(new Error(`${command} exited (${code}): ${stderr}`)));
+  });
+  firstLine.catch(() => undefined); // awaited by callers that need it; an exit afterwards is expected
+  return { child, firstLine, stderr: () => stderr };
+}
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitForPort(port, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function wrk(proxyPort, target, seconds) {
+  const args = [
+    `-c${connections}`,
+    '-t1',
+    `-d${seconds}s`,
+    '-s',
+    join(here, 'proxy-wrk.lua'),
+    `http://127.0.0.1:${proxyPort}/`,
+  ];
+  const { stdout } = await run('wrk', args, { env: { ...process.env, WARREN_BENCH_TARGET: target } });
+  const requestsPerSecond = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const failures = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const errors = /Socket errors:.*/.exec(stdout)?.[0];
+  const latency = /Latency\s+(\S+)/.exec(stdout)?.[1];
+  return { requestsPerSecond, failures, errors, latency, command: `wrk ${args.join(' ')}` };
+}
+
+async function main() {
+  for (const tool of ['wrk', 'mitmdump']) {
+    await run('sh', ['-c', `command -v ${tool}`]).catch(() => {
+      throw new Error(`${tool} is missing: apt-get install ${tool === 'wrk' ? 'wrk' : 'mitmproxy'}`);
+    });
+  }
+  const upstream = startChild(process.execPath, [join(here, 'proxy-upstream.mjs')]);
+  const upstreamPort = Number(await upstream.firstLine);
+  const target = `http://127.0.0.1:${upstreamPort}/bench`;
+
+  const warren = startChild(process.execPath, [join(here, 'proxy-warren.mjs')]);
+  const warrenPort = Number(await warren.firstLine);
+  await wrk(warrenPort, target, 2); // warm-up: JIT, pools
+  const warrenResult = await wrk(warrenPort, target, duration);
+  const recorded = new Promise((resolve) =>
+    warren.child.on('exit', () => resolve(/recorded (\d+)/.exec(warren.stderr())?.[1])),
+  );
+  warren.child.kill('SIGTERM');
+  const recordedFlows = Number(await recorded);
+
+  const confdir = mkdtempSync(join(tmpdir(), 'warren-bench-mitm-'));
+  const mitmPort = await freePort();
+  const mitm = startChild('mitmdump', [
+    '--listen-host',
+    '127.0.0.1',
+    '--listen-port',
+    String(mitmPort),
+    '-q',
+    '--set',
+    `confdir=${confdir}`,
+  ]);
+  await waitForPort(mitmPort);
+  await wrk(mitmPort, target, 2);
+  const mitmResult = await wrk(mitmPort, target, duration);
+  mitm.child.kill('SIGTERM');
+  rmSync(confdir, { recursive: true, force: true });
+
+  const report = {
+    upstream: '1 KiB body, keep-alive, loopback',
+    connections,
+    durationSeconds: duration,
+    warren: { ...warrenResult, recordedFlows },
+    mitmdump: mitmResult,
+    ratio: Math.round((warrenResult.requestsPerSecond / mitmResult.requestsPerSecond) * 100) / 100,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+main()
+  .catch((error) => {
+    process.stderr.write(`${error.stack ?? error}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => children.forEach((child) => child.exitCode === null && child.kill('SIGTERM')));
