@@ -84,6 +84,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
           sessionOptions,
         ),
       onEvent: (event) => events.publish(event),
+      onError: (sessionId, error) => options.log?.(`warren: ending session ${sessionId}: ${String(error)}`),
     });
     const auth = createAuthService({ auth: runtime.store.auth, secureCookies: tls !== undefined });
     const configured = runtime.config.sandbox;

@@ -57,6 +57,10 @@ export interface SessionManagerOptions {
   flowControl?: Partial<FlowControlLimits>;
   /** How long a stopped session gets between SIGTERM and SIGKILL. */
   stopGraceMs?: number;
+  /** Ended sessions whose final screen stays attachable (newest first); older ones release their terminal. */
+  keepEnded?: number;
+  /** Failures while ending a session (logged by the caller); the session is still marked ended. */
+  onError?: (sessionId: string, error: unknown) => void;
 }
 
 export interface SessionFiles {
@@ -87,6 +91,14 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
   const spawn: SpawnTerminal = options.spawn ?? spawnWithPty;
   const graceMs = options.stopGraceMs ?? 5000;
   const emit = (event: SessionEvent) => options.onEvent?.(event);
+  const forgetOldEnded = () => {
+    // Map order is creation order: the oldest ended sessions go first.
+    const ended = [...entries.values()].filter((entry) => !entry.running);
+    for (const entry of ended.slice(0, Math.max(0, ended.length - (options.keepEnded ?? 50)))) {
+      entry.dispose();
+      entries.delete(entry.id);
+    }
+  };
   const filesOf = (id: string): SessionFiles => {
     if (!/^[\w-]+$/.test(id)) throw new WarrenError('invalid-argument', `not a session id: "${id}"`);
     const folder = join(options.sessionsDir, id);
@@ -169,14 +181,21 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
         },
       };
       entry.finished = exited.then(async (exit) => {
-        await host.drained();
-        host.markExited('error' in exit ? { code: null, signal: null } : exit);
-        await recording.close();
-        await new Promise<void>((resolve) => keylog.end(resolve));
-        await prepared.finish(exit);
-        entry.running = false;
-        const row = options.store.sessions.get(id);
-        if (row) emit({ type: 'session-ended', session: row });
+        try {
+          await host.drained();
+          host.markExited('error' in exit ? { code: null, signal: null } : exit);
+          await recording.close();
+          await new Promise<void>((resolve) => keylog.end(resolve));
+          await prepared.finish(exit);
+        } catch (error) {
+          // Ending must never throw into nobody's hands (it would bring the server down).
+          options.onError?.(id, error);
+        } finally {
+          entry.running = false;
+          forgetOldEnded();
+          const row = options.store.sessions.get(id);
+          if (row) emit({ type: 'session-ended', session: row });
+        }
       });
       entries.set(id, entry);
       const row = options.store.sessions.get(id) as SessionRow;
