@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGateway, parseGatewayConfig } from '../src/gateway/index.js';
-import { openDatabase } from '../src/store/database.js';
-import { createUsageRepository, usageMigrations } from '../src/store/usage.js';
+import { openStore } from '../src/store/index.js';
 
 /**
  * Model gateway bench: added latency (p50/p99) and throughput of the gateway against calling the
@@ -153,11 +152,8 @@ function throughput(target: Target): Promise<number> {
 }
 
 const upstream = await startUpstream();
-const database = openDatabase(
-  join(mkdtempSync(join(tmpdir(), 'warren-bench-db-')), 'warren.db'),
-  usageMigrations,
-);
-const usage = createUsageRepository(database);
+const store = openStore(join(mkdtempSync(join(tmpdir(), 'warren-bench-db-')), 'warren.db'));
+const usage = store.usage;
 const gateway = createGateway({
   config: parseGatewayConfig(
     {
@@ -366,7 +362,7 @@ try {
   }
 } finally {
   await gateway.close();
-  usage.close();
+  store.close();
   upstream.child.kill();
   agent.destroy();
 }

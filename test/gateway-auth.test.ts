@@ -10,8 +10,7 @@ import { tokenCommand } from '../src/cli/commands/token.js';
 import { usageCommand } from '../src/cli/commands/usage.js';
 import type { CliContext } from '../src/cli/command.js';
 import { createStoredTokenVerifier, loadGatewayConfig } from '../src/gateway/index.js';
-import { openDatabase } from '../src/store/database.js';
-import { createTokenRepository, tokensMigrations } from '../src/store/tokens.js';
+import { openStore } from '../src/store/index.js';
 import { defaultText, startFakeAnthropic, startFakeOpenAi } from './helpers/fake-llm.js';
 import { masterKey, startGatewayFixture, startSessionFront } from './helpers/fake-llm-gateway.js';
 
@@ -107,7 +106,9 @@ describe('gateway authentication', () => {
   });
 
   it('accepts stored tokens until they are revoked, and limits them to their models', async () => {
-    const tokens = createTokenRepository(openDatabase(':memory:', tokensMigrations));
+    const store = openStore(':memory:');
+    cleanups.push(() => store.close());
+    const tokens = store.tokens;
     const fixture = await startGatewayFixture({ gateway: { tokens: createStoredTokenVerifier(tokens) } });
     cleanups.push(() => fixture.close());
     const { issueStoredToken } = await import('../src/gateway/index.js');

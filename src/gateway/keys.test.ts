@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { openDatabase } from '../store/database.js';
-import { createTokenRepository, tokensMigrations } from '../store/tokens.js';
+import { openStore } from '../store/index.js';
 import {
   createMasterKeyVerifier,
   createSessionTokens,
@@ -30,7 +29,7 @@ describe('gateway keys', () => {
   });
 
   it('stores only a hash of issued tokens and honours models, expiry and revocation', () => {
-    const tokens = createTokenRepository(openDatabase(':memory:', tokensMigrations));
+    const { tokens } = openStore(':memory:');
     let time = 1_000_000;
     const verifier = createStoredTokenVerifier(tokens, { now: () => time });
     const issued = issueStoredToken(tokens, {
