@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flowsToHar, validateHar } from '../src/proxy/index.js';
 import { echoHandler, startHttpUpstream, type FakeUpstream } from './helpers/upstream.js';
@@ -60,6 +60,36 @@ describe('egress proxy over plain HTTP', () => {
     });
     expect(flow!.response!.body.data.toString()).toBe('hello from upstream');
     expect(flow!.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('keeps connections alive on both sides', async () => {
+    upstream = await startHttpUpstream(echoHandler());
+    harness = await startProxyHarness({ allow: ['api.test'] });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const reused: boolean[] = [];
+    for (let index = 0; index < 3; index++) {
+      await new Promise<void>((resolve, reject) => {
+        const request = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: harness!.port,
+            path: `http://api.test:${upstream!.port}/${index}`,
+            agent,
+          },
+          (response) => {
+            reused.push(request.reusedSocket);
+            response.resume();
+            response.on('end', resolve);
+          },
+        );
+        request.on('error', reject);
+        request.end();
+      });
+    }
+    agent.destroy();
+    expect(reused).toEqual([false, true, true]);
+    expect(upstream.seen).toHaveLength(3);
+    expect(upstream.connections()).toBe(1);
   });
 
   it('refuses a host no rule allows: 403, X-Warren-Policy, a readable body, a denied flow', async () => {

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import type { CertificateAuthority } from './ca.js';
 import type { FlowSink } from './flow.js';
+import type { ForwardHook } from './hooks.js';
 import type { HostPolicy } from './policy.js';
 import type { TunnelInfo } from './target.js';
 import type { LookupFunction, UpstreamAgents } from './upstream.js';
@@ -14,6 +15,8 @@ export interface ProxySession {
   policy: HostPolicy;
   /** NSS key log lines (client-facing and upstream TLS) for decrypting captures of this session. */
   onKeylog?: (line: Buffer) => void;
+  /** Run around each allowed, readable request (download cache, secret swap); see hooks.ts. */
+  hooks?: readonly ForwardHook[];
 }
 
 /** Handles requests meant for the model gateway; it writes the response like any Node request handler. */

@@ -18,6 +18,8 @@ import { redactRawHeaders } from './redact.js';
 import { badRequestText, refusalText, upstreamFailureText } from './refusal-text.js';
 import { formatAuthority, requestTarget, type Destination, type TunnelInfo } from './target.js';
 import { authorize, endToEndHeaders, type Authorization } from './upstream.js';
+import { hookExchangeOf, sendHookAnswer } from './hooks-forward.js';
+import { planForward, responseSinks, type BodySink } from './hooks.js';
 
 /** Plain HTTP requests (absolute-form, or origin-form inside a CONNECT tunnel): decide, forward, record. */
 
@@ -190,10 +192,73 @@ function forward(
   destination: Destination,
   authorization: Authorization,
 ): void {
+  const hooks = context.session.hooks ?? [];
+  if (hooks.length === 0) {
+    forwardUpstream(context, request, response, flow, destination, authorization, request.rawHeaders);
+    return;
+  }
+  // Session hooks (download cache, secret swap): see hooks.ts. They may answer, refuse or rewrite headers.
   flow.policy = flowPolicyOf(authorization.decision);
+  const exchange = hookExchangeOf(context, flow, destination, request.rawHeaders);
+  const what = `${flow.method} ${flow.url}`;
+  planForward(hooks, exchange).then(
+    (plan) => {
+      if (plan.kind === 'refuse') {
+        refuse(
+          context,
+          request,
+          response,
+          flow,
+          { decision: 'deny', rule: plan.rule, reason: plan.reason },
+          what,
+        );
+      } else if (plan.kind === 'answer') {
+        request.resume();
+        flow.policy = { ...flow.policy, reason: `${flow.policy.reason}; ${plan.note}` };
+        sendHookAnswer(context, response, flow, plan);
+      } else {
+        if (plan.notes.length > 0)
+          flow.policy = { ...flow.policy, reason: `${flow.policy.reason}; ${plan.notes.join('; ')}` };
+        const sinkOf = (status: number, rawHeaders: readonly string[]) =>
+          responseSinks(hooks, { ...exchange, rawHeaders: plan.rawHeaders }, { status, rawHeaders });
+        forwardUpstream(
+          context,
+          request,
+          response,
+          flow,
+          destination,
+          authorization,
+          plan.rawHeaders,
+          sinkOf,
+        );
+      }
+    },
+    (error: unknown) =>
+      refuse(
+        context,
+        request,
+        response,
+        flow,
+        { decision: 'deny', reason: `hooks failed (${String(error)})` },
+        what,
+      ),
+  );
+}
+
+function forwardUpstream(
+  context: ListenerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  flow: FlowRecord,
+  destination: Destination,
+  authorization: Authorization,
+  rawHeaders: readonly string[],
+  sinkOf?: (status: number, rawHeaders: readonly string[]) => BodySink | undefined,
+): void {
+  flow.policy = flow.policy.decision === 'allow' ? flow.policy : flowPolicyOf(authorization.decision);
   const begun = performance.now();
   const secure = destination.scheme === 'https';
-  const headers = withHost(endToEndHeaders(request.rawHeaders, false), destination);
+  const headers = withHost(endToEndHeaders(rawHeaders, false), destination);
   const options: RequestOptions & { servername?: string; secureContext?: unknown } = {
     host: authorization.address,
     port: destination.port,
@@ -267,14 +332,20 @@ function forward(
       body: responseCapture.result(),
     };
     response.writeHead(status, statusText, endToEndHeaders(upstreamResponse.rawHeaders, false));
-    upstreamResponse.on('data', (chunk: Buffer) => responseCapture.add(chunk));
+    const sink = sinkOf?.(status, upstreamResponse.rawHeaders);
+    upstreamResponse.on('data', (chunk: Buffer) => {
+      responseCapture.add(chunk);
+      sink?.write(chunk);
+    });
     upstreamResponse.on('error', () => response.destroy());
     upstreamResponse.pipe(response);
     response.on('finish', () => {
       flow.response!.body = responseCapture.result();
+      sink?.end(upstreamResponse.complete);
       finish();
     });
     response.on('close', () => {
+      sink?.end(false);
       if (done) return;
       flow.response!.body = responseCapture.result();
       upstreamRequest.destroy();

@@ -14,15 +14,19 @@ export interface FakeUpstream {
   port: number;
   /** Requests seen, in order (method, url, headers, body). */
   seen: Array<{ method: string; url: string; headers: IncomingMessage['headers']; body: Buffer }>;
+  /** TCP connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections(): number;
   close(): Promise<void>;
 }
 
 export type UpstreamHandler = (request: IncomingMessage, response: ServerResponse, body: Buffer) => void;
 
-function track(server: Server, handler: UpstreamHandler): FakeUpstream['seen'] {
+function track(server: Server, handler: UpstreamHandler): Pick<FakeUpstream, 'seen' | 'connections'> {
   const seen: FakeUpstream['seen'] = [];
   const sockets = new Set<Socket>();
+  let connections = 0;
   server.on('connection', (socket: Socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -37,7 +41,7 @@ function track(server: Server, handler: UpstreamHandler): FakeUpstream['seen'] {
       handler(request, response, body);
     });
   });
-  return seen;
+  return { seen, connections: () => connections };
 }
 
 async function listen(server: Server): Promise<number> {
@@ -65,9 +69,9 @@ export async function startHttpUpstream(
   options: UpstreamOptions = {},
 ): Promise<FakeUpstream> {
   const server = createServer();
-  const seen = track(server, handler);
+  const tracked = track(server, handler);
   if (options.websockets) acceptWebsockets(server);
-  return { port: await listen(server), seen, close: closer(server) };
+  return { port: await listen(server), ...tracked, close: closer(server) };
 }
 
 /** HTTPS on 127.0.0.1 with leaves from `ca` (a test CA the proxy is told to trust), chosen by SNI. */
@@ -88,9 +92,9 @@ export async function startHttpsUpstream(
       );
     },
   });
-  const seen = track(server, handler);
+  const tracked = track(server, handler);
   if (options.websockets) acceptWebsockets(server);
-  return { port: await listen(server), seen, close: closer(server) };
+  return { port: await listen(server), ...tracked, close: closer(server) };
 }
 
 /** Replies with `text` (default `hello from upstream`) and echoes the method and path in headers. */
