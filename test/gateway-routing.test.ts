@@ -2,7 +2,8 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultText, startFakeOpenAi, type FakeLlm } from './helpers/fake-llm.js';
+import { defaultText, startFakeOpenAi, type FakeLlm, type FakeLlmOptions } from './helpers/fake-llm.js';
+import { startFakeResponses } from './helpers/fake-llm-responses.js';
 import { masterKey, startGatewayFixture, type GatewayFixture } from './helpers/fake-llm-gateway.js';
 
 /** Load balancing, retries, fallbacks, timeouts, aborts and prompt rewriting, through real HTTP. */
@@ -420,5 +421,57 @@ describe('what reaches the upstream', () => {
     expect(longName.length).toBeGreaterThan(64);
     expect(sentName.length).toBeLessThanOrEqual(64);
     expect(message.content[0]).toMatchObject({ type: 'tool_use', name: longName });
+  });
+});
+
+describe('an OpenAI Responses upstream (warren.api: openai-responses)', () => {
+  async function responsesFixture(reply?: FakeLlmOptions['reply']) {
+    const upstream = await startFakeResponses(reply ? { reply } : {});
+    cleanups.push(() => upstream.close());
+    const fixture = await fixtureWith({
+      extraModels: [
+        {
+          model_name: 'gpt-responses',
+          litellm_params: { model: 'openai/gpt-5-fake', api_base: `${upstream.url}/v1`, api_key: 'sk-r' },
+          warren: { api: 'openai-responses' },
+        },
+      ],
+    });
+    return { ...fixture, upstream };
+  }
+
+  it('serves Anthropic and chat callers, streaming and not, from /v1/responses', async () => {
+    const { url, upstream } = await responsesFixture(() => ({
+      kind: 'answer',
+      text: 'Let me look.',
+      toolCalls: [{ id: 'call_9', name: 'lookup', arguments: '{"q":"warren"}' }],
+    }));
+    const message = await anthropicClient(url)
+      .messages.stream({
+        model: 'gpt-responses',
+        max_tokens: 50,
+        system: "You are Claude Code, Anthropic's official CLI for Claude.",
+        messages: [{ role: 'user', content: 'find warren' }],
+        tools: [{ name: 'lookup', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
+      })
+      .finalMessage();
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: 'text', text: 'Let me look.' }),
+      expect.objectContaining({ type: 'tool_use', id: 'call_9', name: 'lookup', input: { q: 'warren' } }),
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+    expect(upstream.requests[0]!.path).toBe('/v1/responses');
+    expect(upstream.requests[0]!.headers.authorization).toBe('Bearer sk-r');
+    expect(JSON.stringify(upstream.requests[0]!.body)).not.toContain("Anthropic's official CLI");
+
+    const completion = await openaiClient(url).chat.completions.create({
+      model: 'gpt-responses',
+      messages: [{ role: 'user', content: 'find warren' }],
+    });
+    expect(completion.choices[0]!.message.tool_calls?.[0]).toMatchObject({
+      id: 'call_9',
+      function: { name: 'lookup' },
+    });
+    expect(completion.usage).toMatchObject({ prompt_tokens: 11, completion_tokens: 7 });
   });
 });

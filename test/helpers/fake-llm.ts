@@ -84,7 +84,7 @@ function defaultReply(): FakeReply {
   return { kind: 'answer', text: defaultText };
 }
 
-function chunksOf(text: string, size: number): string[] {
+export function chunksOf(text: string, size: number): string[] {
   const pieces: string[] = [];
   const characters = [...text];
   for (let index = 0; index < characters.length; index += size)
@@ -100,7 +100,7 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
 }
 
 /** Writes SSE events, optionally re-cut into fixed-size byte pieces, and can die after N events. */
-function createEventWriter(response: ServerResponse, options: FakeLlmOptions, dieAfter?: number) {
+export function createEventWriter(response: ServerResponse, options: FakeLlmOptions, dieAfter?: number) {
   let written = 0;
   let dead = false;
   const emit = (bytes: Buffer) => {
@@ -145,7 +145,7 @@ function createEventWriter(response: ServerResponse, options: FakeLlmOptions, di
   };
 }
 
-function startStream(response: ServerResponse): void {
+export function startStream(response: ServerResponse): void {
   response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   response.flushHeaders();
 }
@@ -341,9 +341,9 @@ function answerAnthropic(
 
 // ---------------------------------------------------------------- servers
 
-type Answer = typeof answerOpenAi;
+export type Answer = typeof answerOpenAi;
 
-async function startFake(paths: string[], answer: Answer, options: FakeLlmOptions): Promise<FakeLlm> {
+export async function startFake(paths: string[], answer: Answer, options: FakeLlmOptions): Promise<FakeLlm> {
   const requests: RecordedRequest[] = [];
   let count = 0;
   let disconnects = 0;
