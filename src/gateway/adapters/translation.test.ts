@@ -398,3 +398,16 @@ describe('JSON response formats and fields without a neutral form', () => {
     );
   });
 });
+
+describe('end-user ids', () => {
+  it("replaces Claude Code's long metadata.user_id by a stable 64-character hash for OpenAI's `user`", () => {
+    const userId = `user_${'a'.repeat(64)}_account_${'b'.repeat(36)}_session_${'c'.repeat(36)}`;
+    const request = anthropic.parseRequest({ ...claudeCodeBody, metadata: { user_id: userId } });
+    const first = (chat.buildUpstreamRequest(request, 'm').body as JsonRecord).user as string;
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect((responses.buildUpstreamRequest(request, 'm').body as JsonRecord).user).toBe(first);
+    expect(anthropic.buildUpstreamRequest(request, 'm').body).toMatchObject({
+      metadata: { user_id: userId },
+    });
+  });
+});

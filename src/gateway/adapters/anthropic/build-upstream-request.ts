@@ -3,6 +3,7 @@ import type { JsonRecord } from '../../protocol/read.js';
 import type { ModelRequest, ReasoningOptions, ToolChoice, UpstreamRequest } from '../../protocol/types.js';
 import { jsonInstruction, withProviderOptions } from '../shared/provider-options.js';
 import { anthropicBlocksFromParts } from './content.js';
+import { boundedUserId } from '../shared/user-id.js';
 
 /** Anthropic requires `max_tokens`; callers of other protocols may omit it. */
 export const DEFAULT_MAX_TOKENS = 8192;
@@ -66,7 +67,8 @@ export function buildAnthropicUpstreamRequest(request: ModelRequest, upstreamMod
     if (request.topK !== undefined) body.top_k = request.topK;
   }
   if (request.stopSequences !== undefined) body.stop_sequences = request.stopSequences;
-  if (request.metadata?.userId !== undefined) body.metadata = { user_id: request.metadata.userId };
+  if (request.metadata?.userId !== undefined)
+    body.metadata = { user_id: boundedUserId(request.metadata.userId, 256) };
   if (request.stream) body.stream = true;
   // Anthropic has no JSON mode: a caller's response_format becomes an instruction.
   const json = jsonInstruction(request);

@@ -10,6 +10,7 @@ import type {
 } from '../../protocol/types.js';
 import { withProviderOptions } from '../shared/provider-options.js';
 import { chatContentFromParts, textOf } from './content.js';
+import { boundedUserId } from '../shared/user-id.js';
 
 /**
  * OpenAI's reasoning models (o1, o3, o4, gpt-5) refuse `max_tokens`; OpenAI-compatible servers (Ollama,
@@ -57,7 +58,7 @@ export function buildOpenAiChatUpstreamRequest(
   // Only an explicit effort is forwarded: non-reasoning models refuse the field, and an Anthropic thinking
   // budget says nothing about whether the routed model reasons.
   if (request.reasoning?.effort !== undefined) body.reasoning_effort = request.reasoning.effort;
-  if (request.metadata?.userId !== undefined) body.user = request.metadata.userId;
+  if (request.metadata?.userId !== undefined) body.user = boundedUserId(request.metadata.userId, 64);
   if (request.stream) {
     body.stream = true;
     // Always ask for the trailing usage chunk: usage is recorded for every call.

@@ -13,6 +13,7 @@ import { isRecord } from '../../protocol/read.js';
 import { withProviderOptions } from '../shared/provider-options.js';
 import { freeformInputText, freeformToolNames } from './freeform.js';
 import { responsesToolChoice } from './output-items.js';
+import { boundedUserId } from '../shared/user-id.js';
 
 /**
  * Neutral request → `POST /responses` body. Always `store: false`: the gateway sends the whole conversation
@@ -55,7 +56,7 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
     body.reasoning = { effort: request.reasoning.effort, summary: 'auto' };
     body.include = ['reasoning.encrypted_content'];
   }
-  if (request.metadata?.userId !== undefined) body.user = request.metadata.userId;
+  if (request.metadata?.userId !== undefined) body.user = boundedUserId(request.metadata.userId, 64);
   if (request.stream) body.stream = true;
   const result = withProviderOptions(body, request, 'openai-responses');
   if (request.responseFormat !== undefined) {
