@@ -1,7 +1,7 @@
 // Egress proxy benchmark: Warren's proxy (recording into SQLite) against mitmdump, same upstream, same
 // wrk script, same run. Usage: npm run build && node bench/proxy.mjs [--duration 10] [--connections 8]
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ const argument = (name, fallback) => {
 const duration = argument('duration', 10);
 const connections = argument('connections', 8);
 const children = [];
+let clockTicks = 100;
 
 function startChild(command, args, options = {}) {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], ...options });
@@ -57,6 +58,22 @@ async function waitForPort(port, timeoutMs = 20_000) {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+async function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / clockTicks;
+}
+
+/** Runs wrk and measures the proxy process's CPU time over the same interval. */
+async function measure(pid, proxyPort, target, seconds) {
+  const before = await cpuSeconds(pid);
+  const result = await wrk(proxyPort, target, seconds);
+  const cpu = (await cpuSeconds(pid)) - before;
+  const requests = result.requestsPerSecond * seconds;
+  return { ...result, cpuSeconds: cpu, cpuMicrosecondsPerRequest: Math.round((cpu / requests) * 1e6) };
+}
+
 async function wrk(proxyPort, target, seconds) {
   const args = [
     `-c${connections}`,
@@ -80,6 +97,7 @@ async function main() {
       throw new Error(`${tool} is missing: apt-get install ${tool === 'wrk' ? 'wrk' : 'mitmproxy'}`);
     });
   }
+  clockTicks = Number((await run('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
   const upstream = startChild(process.execPath, [join(here, 'proxy-upstream.mjs')]);
   const upstreamPort = Number(await upstream.firstLine);
   const target = `http://127.0.0.1:${upstreamPort}/bench`;
@@ -87,7 +105,7 @@ async function main() {
   const warren = startChild(process.execPath, [join(here, 'proxy-warren.mjs')]);
   const warrenPort = Number(await warren.firstLine);
   await wrk(warrenPort, target, 2); // warm-up: JIT, pools
-  const warrenResult = await wrk(warrenPort, target, duration);
+  const warrenResult = await measure(warren.child.pid, warrenPort, target, duration);
   const recorded = new Promise((resolve) =>
     warren.child.on('exit', () => resolve(/recorded (\d+)/.exec(warren.stderr())?.[1])),
   );
@@ -107,7 +125,7 @@ async function main() {
   ]);
   await waitForPort(mitmPort);
   await wrk(mitmPort, target, 2);
-  const mitmResult = await wrk(mitmPort, target, duration);
+  const mitmResult = await measure(mitm.child.pid, mitmPort, target, duration);
   mitm.child.kill('SIGTERM');
   rmSync(confdir, { recursive: true, force: true });
 
@@ -118,6 +136,9 @@ async function main() {
     warren: { ...warrenResult, recordedFlows },
     mitmdump: mitmResult,
     ratio: Math.round((warrenResult.requestsPerSecond / mitmResult.requestsPerSecond) * 100) / 100,
+    cpuPerRequestRatio:
+      Math.round((mitmResult.cpuMicrosecondsPerRequest / warrenResult.cpuMicrosecondsPerRequest) * 100) / 100,
+    loadAverage: (await import('node:os')).loadavg().map((value) => Math.round(value * 100) / 100),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -17,7 +17,7 @@ import { suggestRemedy, type PolicyDecision } from './policy.js';
 import { redactRawHeaders } from './redact.js';
 import { badRequestText, refusalText, upstreamFailureText } from './refusal-text.js';
 import { formatAuthority, requestTarget, type Destination, type TunnelInfo } from './target.js';
-import { authorize, endToEndHeaders, type Authorization } from './upstream.js';
+import { authorize, authorizeLiteral, endToEndHeaders, type Authorization } from './upstream.js';
 import { hookExchangeOf, sendHookAnswer } from './hooks-forward.js';
 import { planForward, responseSinks, type BodySink } from './hooks.js';
 
@@ -130,24 +130,13 @@ export function handleRequest(
     forward(context, request, response, flow, target, authorization);
     return;
   }
+  const literal = authorizeLiteral(context.session.policy, target.host, target.port);
+  if (literal) {
+    proceed(context, request, response, flow, target, literal);
+    return;
+  }
   authorize(context.session.policy, target.host, target.port, context.lookup).then(
-    (authorization) => {
-      if (authorization.resolveFailure !== undefined) {
-        flow.policy = flowPolicyOf(authorization.decision);
-        request.resume();
-        finishWithAnswer(
-          context,
-          response,
-          flow,
-          answer(502, 'Bad Gateway', upstreamFailureText(what, authorization.resolveFailure)),
-        );
-      } else if (authorization.decision.decision === 'deny' || authorization.address === undefined) {
-        refuse(context, request, response, flow, authorization.decision, what);
-      } else {
-        flow.timings.dns = authorization.dnsMs;
-        forward(context, request, response, flow, target, authorization);
-      }
-    },
+    (authorization) => proceed(context, request, response, flow, target, authorization),
     (error: unknown) =>
       refuse(
         context,
@@ -158,6 +147,28 @@ export function handleRequest(
         what,
       ),
   );
+}
+
+function proceed(
+  context: ListenerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  flow: FlowRecord,
+  target: Destination,
+  authorization: Authorization,
+): void {
+  const what = `${flow.method} ${flow.url}`;
+  if (authorization.resolveFailure !== undefined) {
+    flow.policy = flowPolicyOf(authorization.decision);
+    request.resume();
+    const failure = upstreamFailureText(what, authorization.resolveFailure);
+    finishWithAnswer(context, response, flow, answer(502, 'Bad Gateway', failure));
+  } else if (authorization.decision.decision === 'deny' || authorization.address === undefined) {
+    refuse(context, request, response, flow, authorization.decision, what);
+  } else {
+    flow.timings.dns = authorization.dnsMs;
+    forward(context, request, response, flow, target, authorization);
+  }
 }
 
 function finishWithAnswer(

@@ -19,3 +19,8 @@ export { isSecretHeader, redactRawHeaders } from './redact.js';
 export { flowsToHar } from './har.js';
 export type { Har, HarEntry } from './har.js';
 export { validateHar } from './har-validate.js';
+export { createDownloadCache } from './cache.js';
+export type { DownloadCache, DownloadCacheOptions } from './cache.js';
+export { downloadCacheRuleFor, IMMUTABLE_DOWNLOAD_RULES } from './cache-rules.js';
+export type { DownloadCacheRule } from './cache-rules.js';
+export type { BodySink, ForwardHook, HookDecision, HookExchange, HookResponse } from './hooks.js';

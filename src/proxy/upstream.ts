@@ -21,6 +21,14 @@ export interface Authorization {
   dnsMs: number;
 }
 
+/** The decision for an IP literal, which needs no DNS (and no promise on the hot path); undefined for names. */
+export function authorizeLiteral(policy: HostPolicy, host: string, port: number): Authorization | undefined {
+  const literal = parseIp(host);
+  if (!literal) return undefined;
+  const decision = decide(policy, host, port, [host]);
+  return { decision, address: decision.decision === 'allow' ? formatIp(literal) : undefined, dnsMs: -1 };
+}
+
 /** Decides `host:port` for a session: name rules first (no DNS for refused names), then the resolved addresses. */
 export async function authorize(
   policy: HostPolicy,
@@ -28,11 +36,8 @@ export async function authorize(
   port: number,
   lookup: LookupFunction,
 ): Promise<Authorization> {
-  const literal = parseIp(host);
-  if (literal) {
-    const decision = decide(policy, host, port, [host]);
-    return { decision, address: decision.decision === 'allow' ? formatIp(literal) : undefined, dnsMs: -1 };
-  }
+  const literal = authorizeLiteral(policy, host, port);
+  if (literal) return literal;
   const early = decideByName(policy, host, port);
   if (early !== 'resolve') return { decision: early, dnsMs: -1 };
   const started = performance.now();
