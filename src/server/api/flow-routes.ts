@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { WarrenError } from '../../errors/index.js';
 import type { CapturedBody } from '../../proxy/index.js';
 import type { FlowQuery, SessionRow } from '../../store/index.js';
 import { summarizeFlow } from '../events.js';
-import { readJson, sendDownload, sendJson } from '../http/respond.js';
+import { readJson, sendDownload, sendFileDownload, sendJson } from '../http/respond.js';
 import type { ApiParts, ApiRoute } from './context.js';
 
 /** A body for the browser: text when it is valid UTF-8, else base64. The UI shows either as text only. */
@@ -202,12 +202,9 @@ export function flowRoutes(parts: ApiParts): ApiRoute[] {
       handle({ response, params }) {
         const row = rowOf(params.id);
         const path = parts.sessions.files(row.id).keylog;
-        sendDownload(
-          response,
-          `${row.id}.keylog.txt`,
-          'text/plain; charset=utf-8',
-          existsSync(path) ? readFileSync(path) : '',
-        );
+        if (existsSync(path))
+          sendFileDownload(response, `${row.id}.keylog.txt`, 'text/plain; charset=utf-8', path);
+        else sendDownload(response, `${row.id}.keylog.txt`, 'text/plain; charset=utf-8', '');
       },
     },
     {
@@ -219,7 +216,7 @@ export function flowRoutes(parts: ApiParts): ApiRoute[] {
         const path = parts.sessions.files(row.id).recording;
         if (!existsSync(path))
           throw new WarrenError('not-found', `session ${row.id} has no terminal recording`);
-        sendDownload(response, `${row.id}.cast`, 'application/x-asciicast', readFileSync(path));
+        sendFileDownload(response, `${row.id}.cast`, 'application/x-asciicast', path);
       },
     },
   ];

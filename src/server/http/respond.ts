@@ -1,3 +1,4 @@
+import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { WarrenError } from '../../errors/index.js';
@@ -30,6 +31,25 @@ export function sendDownload(
     'X-Content-Type-Options': 'nosniff',
   });
   response.end(body);
+}
+
+/** A file download streamed from disk (recordings reach hundreds of megabytes). */
+export function sendFileDownload(
+  response: ServerResponse,
+  fileName: string,
+  contentType: string,
+  path: string,
+): void {
+  response.writeHead(200, {
+    'Content-Type': contentType,
+    'Content-Length': String(statSync(path).size),
+    'Content-Disposition': `attachment; filename="${fileName.replace(/[^\w.-]/g, '_')}"`,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  const stream = createReadStream(path);
+  stream.on('error', () => response.destroy());
+  stream.pipe(response);
 }
 
 const MAX_JSON_BYTES = 1024 * 1024;
