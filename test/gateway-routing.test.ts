@@ -274,6 +274,44 @@ describe('upstreams that misbehave', () => {
     expect(message.stop_reason).toBe('tool_use');
   });
 
+  it('folds a stream into one answer when the upstream streamed a request that did not ask for it', async () => {
+    const { url } = await fixtureWith({
+      openai: {
+        alwaysStream: true,
+        reply: () => ({
+          kind: 'answer',
+          text: 'folded',
+          toolCalls: [{ id: 'call_1', name: 'f', arguments: '{"a":[1,2]}' }],
+        }),
+      },
+    });
+    const message = await anthropicClient(url).messages.create({
+      model: 'gpt-fake',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+      tools: [{ name: 'f', input_schema: { type: 'object' } }],
+    });
+    expect(message.content).toEqual([
+      expect.objectContaining({ type: 'text', text: 'folded' }),
+      expect.objectContaining({ type: 'tool_use', id: 'call_1', name: 'f', input: { a: [1, 2] } }),
+    ]);
+    expect(message.stop_reason).toBe('tool_use');
+  });
+
+  it('answers an error when such an unasked-for stream breaks off', async () => {
+    const { url } = await fixtureWith({
+      openai: {
+        alwaysStream: true,
+        reply: () => ({ kind: 'truncate', afterEvents: 3, reply: { kind: 'answer', text: defaultText } }),
+      },
+    });
+    const error = await openaiClient(url)
+      .chat.completions.create({ model: 'gpt-fake', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OpenAI.APIError);
+    expect((error as InstanceType<typeof OpenAI.APIError>).status).toBeGreaterThanOrEqual(500);
+  });
+
   it('answers 502 in the caller shape when a 200 answer is not the protocol it should be', async () => {
     const { url, usage } = await fixtureWith({
       openai: {

@@ -10,12 +10,14 @@ import type {
   ApiProtocol,
   GatewayErrorInfo,
   ModelRequest,
+  ModelResponse,
   ProtocolAdapter,
   Usage,
   UpstreamRequest,
 } from './protocol/types.js';
 import type { Deployment, Router } from './router.js';
 import { readUpstreamBody, sendError, sendJson, tryParseJson, type Route } from './server-io.js';
+import { collectStream } from './routes-collect.js';
 import { partsOfResponse, relayStream, type StreamOutcome } from './routes-stream.js';
 import type { UsageRecord, UsageSink } from './usage.js';
 
@@ -77,8 +79,10 @@ function upstreamHeaders(
   return { ...headers, ...deployment.entry.headers };
 }
 
-function isEventStream(response: IncomingMessage): boolean {
-  return String(response.headers['content-type'] ?? 'text/event-stream').includes('text/event-stream');
+/** An answer without a content type is taken for what was asked. */
+function isEventStream(response: IncomingMessage, asked: boolean): boolean {
+  const type = response.headers['content-type'];
+  return type === undefined ? asked : type.includes('text/event-stream');
 }
 
 function modelAllowed(caller: Caller, model: string): boolean {
@@ -206,13 +210,19 @@ export async function handleModelCall(dependencies: CallDependencies, context: C
     dependencies.router.reportSuccess(deployment);
     const where = { upstream: deployment.label, apiBase: deployment.apiBase, attempts: tried };
     try {
-      const wholeAnswer = !modelRequest.stream || !isEventStream(upstreamResponse);
-      const decoded = wholeAnswer
-        ? upstreamAdapter.decodeUpstreamResponse(
-            tryParseJson(await readUpstreamBody(upstreamResponse, dependencies.maxUpstreamBodyBytes)),
-            { toolNames: upstream.toolNames },
-          )
-        : undefined;
+      const streamed = isEventStream(upstreamResponse, modelRequest.stream);
+      const decodeContext = { toolNames: upstream.toolNames };
+      let decoded: ModelResponse | undefined;
+      if (!modelRequest.stream && streamed) {
+        decoded = await collectStream(
+          upstreamResponse,
+          upstreamAdapter.createStreamDecoder(decodeContext),
+          dependencies.maxUpstreamBodyBytes,
+        );
+      } else if (!streamed) {
+        const text = await readUpstreamBody(upstreamResponse, dependencies.maxUpstreamBodyBytes);
+        decoded = upstreamAdapter.decodeUpstreamResponse(tryParseJson(text), decodeContext);
+      }
       if (!modelRequest.stream) {
         sendJson(response, 200, callerAdapter.encodeResponse(decoded!, { request: modelRequest }));
         record({ status: 200, ...where, ...usageTotals(decoded!.usage) });

@@ -62,6 +62,8 @@ export interface FakeLlmOptions {
   argumentChunk?: number;
   /** Answer with one JSON body even when a stream was asked for (some servers do). */
   ignoreStream?: boolean;
+  /** Stream even when one JSON body was asked for (some servers do). */
+  alwaysStream?: boolean;
   /** Wait this long before answering (a model's time to first token). */
   firstByteDelayMs?: number;
   /** Pace stream events this far apart (a model's time per token). */
@@ -362,14 +364,29 @@ export async function startFake(paths: string[], answer: Answer, options: FakeLl
       await new Promise((resolve) => setTimeout(resolve, options.firstByteDelayMs));
     switch (reply.kind) {
       case 'answer':
-        answer(response, options.ignoreStream ? { ...body, stream: false } : body, reply, options);
+        answer(
+          response,
+          {
+            ...body,
+            ...(options.ignoreStream ? { stream: false } : {}),
+            ...(options.alwaysStream ? { stream: true } : {}),
+          },
+          reply,
+          options,
+        );
         return;
       case 'raw':
         response.writeHead(reply.status, { 'content-type': reply.contentType });
         response.end(reply.body);
         return;
       case 'truncate':
-        answer(response, body, reply.reply, options, reply.afterEvents);
+        answer(
+          response,
+          options.alwaysStream ? { ...body, stream: true } : body,
+          reply.reply,
+          options,
+          reply.afterEvents,
+        );
         return;
       case 'status':
         response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
