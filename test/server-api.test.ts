@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { FlowRecord } from '../src/proxy/index.js';
@@ -235,5 +239,47 @@ describe('warren serve: JSON API and terminal sockets', () => {
       workspace: { kind: 'copy', path: '/nonexistent/folder' },
     });
     expect(missing.status).toBe(400);
+  });
+  it('clones a local git repository into the session folder, and uses a folder in place only when asked', async () => {
+    const repository = mkdtempSync(join(tmpdir(), 'warren-repo-'));
+    try {
+      const git = (...args: string[]) =>
+        execFileSync('git', ['-C', repository, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], {
+          stdio: 'pipe',
+        });
+      git('init', '--quiet');
+      writeFileSync(join(repository, 'README'), 'from the repository\n');
+      git('add', 'README');
+      git('commit', '--quiet', '-m', 'first');
+      const cloned = await client.send('POST', '/api/sessions', {
+        agent: 'custom',
+        command: 'true',
+        workspace: { kind: 'clone', url: repository },
+      });
+      expect(cloned.status).toBe(201);
+      const { session } = (await cloned.json()) as { session: { id: string; workspace: string } };
+      expect(session.workspace).toBe(join(harness.folder, session.id, 'workspace'));
+      expect(readFileSync(join(session.workspace, 'README'), 'utf8')).toBe('from the repository\n');
+      const inPlace = await client.send('POST', '/api/sessions', {
+        agent: 'custom',
+        command: 'echo touched > marker',
+        workspace: { kind: 'in-place', path: repository },
+      });
+      const placed = ((await inPlace.json()) as { session: { id: string; workspace: string } }).session;
+      expect(placed.workspace).toBe(repository);
+      await harness.sessions.live(placed.id)?.finished;
+      expect(existsSync(join(repository, 'marker'))).toBe(true);
+      // Deleting an in-place session leaves the folder alone.
+      expect((await client.send('DELETE', `/api/sessions/${placed.id}`)).status).toBe(200);
+      expect(existsSync(join(repository, 'README'))).toBe(true);
+      const badUrl = await client.send('POST', '/api/sessions', {
+        agent: 'custom',
+        command: 'true',
+        workspace: { kind: 'clone', url: 'ext::sh -c touch% /tmp/pwned' },
+      });
+      expect(badUrl.status).toBe(400);
+    } finally {
+      rmSync(repository, { recursive: true, force: true });
+    }
   });
 });

@@ -67,8 +67,9 @@ export async function startAppHarness(
       return {
         id,
         plan: {
-          file: sessionOptions.command[0] as string,
-          args: sessionOptions.command.slice(1),
+          // Like a sandbox's /workspace: the command starts in the workspace folder.
+          file: '/bin/sh',
+          args: ['-c', 'cd "$0" && exec "$@"', sessionOptions.workspace, ...sessionOptions.command],
           env: { PATH: '/usr/bin:/bin', TERM: 'xterm-256color', HOME: sessionOptions.workspace },
           limits: [],
           cleanup: async () => {},
