@@ -154,6 +154,26 @@ describe('egress proxy with CONNECT and TLS interception', () => {
     socket.destroy();
   });
 
+  it("records a client that refuses Warren's certificate, with a hint about the CA", async () => {
+    await requireTool('curl', 'curl');
+    harness = await startProxyHarness({ allow: ['api.test'] });
+    upstream = await startHttpsUpstream(harness.upstreamCa, echoHandler());
+    const failed = await run('curl', [
+      '-sS',
+      '--proxy',
+      `http://127.0.0.1:${harness.port}`,
+      `https://api.test:${upstream.port}/`,
+    ]).then(
+      () => false,
+      () => true,
+    );
+    expect(failed).toBe(true);
+    const [flow] = await harness.waitForFlows(1);
+    expect(flow).toMatchObject({ method: 'CONNECT', host: 'api.test', tls: { mode: 'intercepted' } });
+    expect(flow!.error).toContain(`does the client trust Warren's CA (${harness.ca.certificatePath})?`);
+    expect(upstream.seen).toHaveLength(0);
+  });
+
   it('answers a refused CONNECT with 403 and the policy header, and records it', async () => {
     harness = await startProxyHarness({ allow: ['api.test'] });
     const { socket, head } = await openTunnel(harness.port, 'evil.test:443');
