@@ -245,6 +245,15 @@ describe('OpenAI chat caller → Anthropic upstream', () => {
     expect(body.max_tokens).toBeGreaterThan(24576);
   });
 
+  it('keeps a thinking budget derived from an effort below max_tokens, or leaves thinking off', () => {
+    const small = anthropic.buildUpstreamRequest({ ...request, maxTokens: 4000 }, 'claude')
+      .body as JsonRecord;
+    expect(small).toMatchObject({ max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 3999 } });
+    const tiny = anthropic.buildUpstreamRequest({ ...request, maxTokens: 500 }, 'claude').body as JsonRecord;
+    expect(tiny.thinking).toBeUndefined();
+    expect(tiny.temperature).toBe(1);
+  });
+
   it('clamps temperature to Anthropic’s range and supplies max_tokens when the caller gave none', () => {
     const plain = anthropic.buildUpstreamRequest({ ...request, reasoning: undefined }, 'claude')
       .body as JsonRecord;

@@ -18,7 +18,7 @@ const EFFORT_BUDGETS: Record<NonNullable<ReasoningOptions['effort']>, number> = 
 /** Neutral request → `POST /v1/messages` body for an Anthropic upstream. */
 export function buildAnthropicUpstreamRequest(request: ModelRequest, upstreamModel: string): UpstreamRequest {
   const toolNames = createRequestToolNameMap(request);
-  const budget = thinkingBudget(request.reasoning);
+  const budget = thinkingBudget(request.reasoning, request.maxTokens);
   const body: JsonRecord = {
     model: upstreamModel,
     max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS + (budget ?? 0),
@@ -77,9 +77,22 @@ export function buildAnthropicUpstreamRequest(request: ModelRequest, upstreamMod
   return { path: '/v1/messages', body: withProviderOptions(body, request, 'anthropic-messages'), toolNames };
 }
 
-function thinkingBudget(reasoning: ReasoningOptions | undefined): number | undefined {
+/** Anthropic's smallest thinking budget. */
+const MIN_BUDGET = 1024;
+
+/**
+ * The caller's budget as is, or one derived from an OpenAI effort. A derived budget must stay below
+ * `max_tokens` (Anthropic refuses otherwise); when even the minimum does not fit, thinking is left off.
+ */
+function thinkingBudget(
+  reasoning: ReasoningOptions | undefined,
+  maxTokens: number | undefined,
+): number | undefined {
   if (reasoning === undefined) return undefined;
-  return reasoning.budgetTokens ?? EFFORT_BUDGETS[reasoning.effort ?? 'medium'];
+  if (reasoning.budgetTokens !== undefined) return reasoning.budgetTokens;
+  const budget = EFFORT_BUDGETS[reasoning.effort ?? 'medium'];
+  if (maxTokens === undefined || budget < maxTokens) return budget;
+  return maxTokens - 1 >= MIN_BUDGET ? maxTokens - 1 : undefined;
 }
 
 function toolResultsFirst<T extends { type: string }>(parts: T[]): T[] {
