@@ -152,6 +152,32 @@ describe('routing across deployments', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('ends a stream with an error event when the upstream goes silent for longer than timeout', async () => {
+    const silent = await extraFake({
+      reply: () => ({ kind: 'go-silent', afterEvents: 3, reply: { kind: 'answer', text: defaultText } }),
+    });
+    const { url, usage } = await fixtureWith({
+      extraModels: [
+        {
+          model_name: 'mute',
+          litellm_params: { model: 'openai/x', api_base: `${silent.url}/v1`, timeout: 0.3 },
+        },
+      ],
+    });
+    const started = Date.now();
+    const stream = anthropicClient(url).messages.stream({
+      model: 'mute',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const texts: string[] = [];
+    stream.on('text', (text) => texts.push(text));
+    await expect(stream.finalMessage()).rejects.toThrow();
+    expect(texts.join('')).toBe(defaultText.slice(0, 16));
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(usage[0]).toMatchObject({ status: 200, error: expect.any(String) });
+  });
+
   it('aborts the upstream call when the caller goes away', async () => {
     const stalled = await extraFake({ reply: () => ({ kind: 'stall' }) });
     const { url, usage } = await fixtureWith({

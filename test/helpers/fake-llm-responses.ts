@@ -69,6 +69,7 @@ function answerResponses(
   reply: Answer,
   options: FakeLlmOptions,
   dieAfter?: number,
+  dieBy?: 'cut' | 'silence',
 ): void {
   const model = String(body.model);
   if (!body.stream) {
@@ -77,7 +78,7 @@ function answerResponses(
     return;
   }
   startStream(response);
-  const writer = createEventWriter(response, options, dieAfter);
+  const writer = createEventWriter(response, options, dieAfter, dieBy);
   let sequence = 0;
   const event = (type: string, data: Record<string, unknown>) =>
     writer.write(type, { type, sequence_number: sequence++, ...data });

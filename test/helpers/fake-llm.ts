@@ -36,6 +36,8 @@ export type FakeReply =
   | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Streams the answer, then destroys the socket after `afterEvents` SSE events. */
   | { kind: 'truncate'; afterEvents: number; reply: FakeReply & { kind: 'answer' } }
+  /** Streams the answer, then goes silent after `afterEvents` SSE events, keeping the connection open. */
+  | { kind: 'go-silent'; afterEvents: number; reply: FakeReply & { kind: 'answer' } }
   /** Exactly these bytes, whatever the protocol (for garbage answers). */
   | { kind: 'raw'; status: number; contentType: string; body: string }
   /** Accepts the request and never answers (for timeouts). */
@@ -102,7 +104,12 @@ async function readJson(request: IncomingMessage): Promise<Record<string, unknow
 }
 
 /** Writes SSE events, optionally re-cut into fixed-size byte pieces, and can die after N events. */
-export function createEventWriter(response: ServerResponse, options: FakeLlmOptions, dieAfter?: number) {
+export function createEventWriter(
+  response: ServerResponse,
+  options: FakeLlmOptions,
+  dieAfter?: number,
+  dieBy: 'cut' | 'silence' = 'cut',
+) {
   let written = 0;
   let dead = false;
   const emit = (bytes: Buffer) => {
@@ -115,8 +122,8 @@ export function createEventWriter(response: ServerResponse, options: FakeLlmOpti
     written += 1;
     if (dieAfter !== undefined && written >= dieAfter) {
       dead = true;
-      // Let the bytes go out, then cut the connection without a proper end.
-      setTimeout(() => response.socket?.destroy(), 20);
+      // Let the bytes go out, then cut the connection without a proper end (or just stop talking).
+      if (dieBy === 'cut') setTimeout(() => response.socket?.destroy(), 20);
     }
   };
   // With an interval, events are paced like a model producing tokens; otherwise written at once.
@@ -170,6 +177,7 @@ function answerOpenAi(
   reply: FakeReply & { kind: 'answer' },
   options: FakeLlmOptions,
   dieAfter?: number,
+  dieBy?: 'cut' | 'silence',
 ): void {
   const model = String(body.model);
   const id = 'chatcmpl-fake1';
@@ -197,7 +205,7 @@ function answerOpenAi(
     return;
   }
   startStream(response);
-  const writer = createEventWriter(response, options, dieAfter);
+  const writer = createEventWriter(response, options, dieAfter, dieBy);
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
     writer.write(undefined, {
       id,
@@ -256,6 +264,7 @@ function answerAnthropic(
   reply: FakeReply & { kind: 'answer' },
   options: FakeLlmOptions,
   dieAfter?: number,
+  dieBy?: 'cut' | 'silence',
 ): void {
   const model = String(body.model);
   const id = 'msg_fake1';
@@ -289,7 +298,7 @@ function answerAnthropic(
     return;
   }
   startStream(response);
-  const writer = createEventWriter(response, options, dieAfter);
+  const writer = createEventWriter(response, options, dieAfter, dieBy);
   const event = (type: string, data: Record<string, unknown>) => writer.write(type, { type, ...data });
   event('message_start', {
     message: {
@@ -374,6 +383,9 @@ export async function startFake(paths: string[], answer: Answer, options: FakeLl
           reply,
           options,
         );
+        return;
+      case 'go-silent':
+        answer(response, body, reply.reply, options, reply.afterEvents, 'silence');
         return;
       case 'raw':
         response.writeHead(reply.status, { 'content-type': reply.contentType });
