@@ -420,3 +420,26 @@ describe('end-user ids', () => {
     });
   });
 });
+
+describe('tool ids', () => {
+  it('keeps calls and results paired when an OpenAI-compatible server made ids Anthropic refuses', () => {
+    const request = chat.parseRequest({
+      model: 'm',
+      messages: [
+        { role: 'user', content: 'go' },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'functions.Read:0', type: 'function', function: { name: 'Read', arguments: '{}' } },
+          ],
+        },
+        { role: 'tool', tool_call_id: 'functions.Read:0', content: 'ok' },
+      ],
+    });
+    const messages = (anthropic.buildUpstreamRequest(request, 'claude').body as JsonRecord)
+      .messages as Array<{ content: JsonRecord[] }>;
+    expect(messages[1]?.content[0]?.id).toBe('functions_Read_0');
+    expect(messages[2]?.content[0]?.tool_use_id).toBe('functions_Read_0');
+  });
+});

@@ -151,7 +151,7 @@ function anthropicBlockFromPart(part: ContentPart, options: AnthropicEncodeOptio
     case 'tool-call':
       return {
         type: 'tool_use',
-        id: part.id,
+        id: options.forUpstream ? upstreamToolId(part.id) : part.id,
         name: options.toolNames ? options.toolNames.toUpstream(part.name) : part.name,
         input: parseJsonObject(part.inputJson),
       };
@@ -159,7 +159,7 @@ function anthropicBlockFromPart(part: ContentPart, options: AnthropicEncodeOptio
       const onlyText = part.content.every((item) => item.type === 'text');
       const block: JsonRecord = {
         type: 'tool_result',
-        tool_use_id: part.toolCallId,
+        tool_use_id: options.forUpstream ? upstreamToolId(part.toolCallId) : part.toolCallId,
         content: onlyText
           ? part.content.map((item) => (item.type === 'text' ? item.text : '')).join('')
           : part.content.map((item) =>
@@ -178,6 +178,14 @@ function anthropicBlockFromPart(part: ContentPart, options: AnthropicEncodeOptio
       if (options.forUpstream || part.text === '') return undefined;
       return { type: 'thinking', thinking: part.text, signature: '' };
   }
+}
+
+/**
+ * Anthropic accepts tool ids of `[a-zA-Z0-9_-]` only; some OpenAI-compatible servers make ids such as
+ * `functions.Read:0` (Kimi). Mapping call and result the same way keeps them paired.
+ */
+function upstreamToolId(id: string): string {
+  return /^[a-zA-Z0-9_-]+$/.test(id) ? id : id.replace(/[^a-zA-Z0-9_-]/g, '_') || 'tool';
 }
 
 function anthropicImage(part: ImagePart): JsonRecord {
