@@ -107,6 +107,7 @@ describe('shared package caches', () => {
     expect(text).toMatch(/^KIND\s+SIZE\s+FILES\s+FOLDER$/m);
     expect(text).toMatch(new RegExp(`^npm\\s+2\\.0 KiB\\s+1\\s+${warrenHome}/caches/npm$`, 'm'));
     expect(text).toMatch(/^cargo\s+0 B\s+0\s/m);
+    expect(text).toMatch(new RegExp(`^proxy\\s+0 B\\s+0\\s+${warrenHome}/caches/proxy$`, 'm'));
 
     text = '';
     expect(await cacheCommand.run(['clear', 'npm'], context)).toBe(0);

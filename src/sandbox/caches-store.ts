@@ -31,27 +31,39 @@ export interface CacheUsage {
   explain: string;
 }
 
+/** The egress proxy's download cache (src/proxy/cache.ts) lives beside the session caches. */
+export const PROXY_DOWNLOAD_CACHE = {
+  kind: 'proxy',
+  explain: 'immutable registry downloads kept by the egress proxy for every session',
+};
+
+const KNOWN_KINDS = [...CACHE_KINDS, PROXY_DOWNLOAD_CACHE.kind];
+
 export async function listCaches(cachesDir: string): Promise<CacheUsage[]> {
+  const explained = [
+    ...CACHE_DEFINITIONS.map((definition) => ({ kind: definition.kind, explain: definition.explain })),
+    PROXY_DOWNLOAD_CACHE,
+  ];
   const usage: CacheUsage[] = [];
-  for (const definition of CACHE_DEFINITIONS) {
-    const path = join(cachesDir, definition.kind);
-    usage.push({ kind: definition.kind, path, ...(await measure(path)), explain: definition.explain });
+  for (const { kind, explain } of explained) {
+    const path = join(cachesDir, kind);
+    usage.push({ kind, path, ...(await measure(path)), explain });
   }
   return usage;
 }
 
 /** Empties the named caches (all when `kinds` is empty); the folders are made again on next use. */
 export async function clearCaches(cachesDir: string, kinds: readonly string[]): Promise<string[]> {
-  const unknown = kinds.filter((kind) => !CACHE_KINDS.includes(kind));
+  const unknown = kinds.filter((kind) => !KNOWN_KINDS.includes(kind));
   if (unknown.length > 0)
     throw new WarrenError(
       'invalid-argument',
       `Unknown cache ${unknown.map((kind) => `"${kind}"`).join(', ')}`,
       {
-        hint: `Known caches: ${CACHE_KINDS.join(', ')}.`,
+        hint: `Known caches: ${KNOWN_KINDS.join(', ')}.`,
       },
     );
-  const chosen = kinds.length > 0 ? [...kinds] : [...CACHE_KINDS];
+  const chosen = kinds.length > 0 ? [...kinds] : KNOWN_KINDS;
   for (const kind of chosen) await rm(join(cachesDir, kind), { recursive: true, force: true });
   return chosen;
 }

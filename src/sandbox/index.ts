@@ -19,7 +19,7 @@ export {
   type CacheDefinition,
   type CacheMount,
 } from './caches.js';
-export { clearCaches, listCaches, type CacheUsage } from './caches-store.js';
+export { clearCaches, listCaches, PROXY_DOWNLOAD_CACHE, type CacheUsage } from './caches-store.js';
 export { buildSandboxEnvironment } from './environment.js';
 export { buildBwrapGpuArgs, buildOciGpuPlan, type GpuHostFacts } from './gpu.js';
 export {

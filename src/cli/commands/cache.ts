@@ -13,7 +13,7 @@ Shared package caches live in $WARREN_HOME/caches and are mounted into sessions 
 tool there. Sessions that share a cache can influence each other through it: share caches only between
 sessions that trust each other.
 
-Kinds: ${CACHE_KINDS.join(', ')}
+Kinds: ${CACHE_KINDS.join(', ')}, and proxy (the egress proxy's download cache, $WARREN_HOME/caches/proxy)
 
   ls              show each cache, its size and folder
   clear [KIND…]   empty the named caches (all when none is named)
