@@ -434,5 +434,14 @@ describe('upstream quirks and failures, as each SDK sees them', () => {
     for await (const model of anthropicClient(url).models.list()) anthropicModels.push(model.id);
     expect(openaiModels).toEqual(['gpt-fake', 'claude-fake', 'claude-sonnet-next']);
     expect(anthropicModels).toEqual(openaiModels);
+    expect(await openaiClient(url).models.retrieve('gpt-fake')).toMatchObject({
+      id: 'gpt-fake',
+      object: 'model',
+    });
+    expect(await anthropicClient(url).models.retrieve('claude-fake')).toMatchObject({
+      id: 'claude-fake',
+      type: 'model',
+    });
+    await expect(openaiClient(url).models.retrieve('nope')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 });

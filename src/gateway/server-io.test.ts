@@ -18,6 +18,15 @@ describe('gateway routes', () => {
     expect(routeOf('POST', '/v1/responses')).toEqual({ endpoint: 'responses', protocol: 'openai-responses' });
     expect(routeOf('GET', '/v1/models')).toMatchObject({ endpoint: 'models' });
     expect(routeOf('GET', '/health')).toMatchObject({ endpoint: 'health' });
+    expect(routeOf('GET', '/v1/models/openai%2Fgpt-4o')).toMatchObject({
+      endpoint: 'model',
+      modelId: 'openai/gpt-4o',
+    });
+    expect(routeOf('GET', '/v1/models/openai/gpt-4o')).toMatchObject({
+      endpoint: 'model',
+      modelId: 'openai/gpt-4o',
+    });
+    expect(routeOf('GET', '/v1/models/%E0%A4%A')).toBeUndefined();
   });
 
   it('reduces an absolute-form URL to its path', () => {

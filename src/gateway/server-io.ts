@@ -92,7 +92,9 @@ export function tryParseJson(text: string): unknown {
 }
 
 export interface Route {
-  endpoint: 'chat-completions' | 'responses' | 'messages' | 'count-tokens' | 'models' | 'health';
+  endpoint: 'chat-completions' | 'responses' | 'messages' | 'count-tokens' | 'models' | 'model' | 'health';
+  /** For `GET /v1/models/{id}`: the id, decoded (it may contain slashes, e.g. `openai/gpt-4o`). */
+  modelId?: string;
   /** The protocol of the caller, which shapes errors (models and health: OpenAI's). */
   protocol: ApiProtocol;
 }
@@ -112,6 +114,15 @@ export function routeOf(method: string | undefined, url: string | undefined): Ro
   if (method === 'GET' && (path === '/health' || path === ''))
     return { endpoint: 'health', protocol: 'openai-chat' };
   if (method === 'GET' && path === '/models') return { endpoint: 'models', protocol: 'openai-chat' };
+  if (method === 'GET' && path.startsWith('/models/')) {
+    let modelId: string;
+    try {
+      modelId = decodeURIComponent(path.slice('/models/'.length));
+    } catch {
+      return undefined;
+    }
+    return { endpoint: 'model', protocol: 'openai-chat', modelId };
+  }
   if (method !== 'POST') return undefined;
   switch (path) {
     case '/chat/completions':

@@ -104,26 +104,44 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   };
 
-  const listModels = (response: ServerResponse, caller: Caller) => {
+  /** One model as both SDKs read it: OpenAI's fields and Anthropic's side by side. */
+  const modelCard = (id: string) => {
     const created = Math.floor(now() / 1000);
+    return {
+      id,
+      object: 'model',
+      type: 'model',
+      created,
+      created_at: new Date(created * 1000).toISOString(),
+      owned_by: 'warren',
+      display_name: id,
+    };
+  };
+
+  const listModels = (response: ServerResponse, caller: Caller) => {
     const names = router
       .modelNames()
       .filter((name) => caller.models === null || caller.models.includes(name));
-    // One list readable by both SDKs: OpenAI's fields and Anthropic's side by side.
     sendJson(response, 200, {
       object: 'list',
-      data: names.map((id) => ({
-        id,
-        object: 'model',
-        type: 'model',
-        created,
-        created_at: new Date(created * 1000).toISOString(),
-        owned_by: 'warren',
-        display_name: id,
-      })),
+      data: names.map(modelCard),
       has_more: false,
       first_id: names[0] ?? null,
       last_id: names.at(-1) ?? null,
+    });
+  };
+
+  /** A name is a model here when the router can route it (patterns included) and the key may use it. */
+  const describeModel = (response: ServerResponse, caller: Caller, id: string) => {
+    if ((caller.models === null || caller.models.includes(id)) && router.plan(id).length > 0) {
+      sendJson(response, 200, modelCard(id));
+      return;
+    }
+    throw new GatewayError({
+      status: 404,
+      kind: 'not-found',
+      message: `model "${id}" is not configured in this gateway`,
+      param: 'model',
     });
   };
 
@@ -156,6 +174,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (route.endpoint === 'models') {
         request.resume();
         listModels(response, caller);
+        return;
+      }
+      if (route.endpoint === 'model') {
+        request.resume();
+        describeModel(response, caller, route.modelId!);
         return;
       }
       const body = parseJsonBody(await readBody(request, maxBodyBytes));
