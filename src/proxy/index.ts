@@ -24,3 +24,7 @@ export type { DownloadCache, DownloadCacheOptions } from './cache.js';
 export { downloadCacheRuleFor, IMMUTABLE_DOWNLOAD_RULES } from './cache-rules.js';
 export type { DownloadCacheRule } from './cache-rules.js';
 export type { BodySink, ForwardHook, HookDecision, HookExchange, HookResponse } from './hooks.js';
+export { createSecretSwap, secretAllowedFor } from './secrets.js';
+export type { SecretSwap } from './secrets.js';
+export { loadSecretValues, resolveSecretDefinitions, SECRET_PRESETS } from './secrets-definitions.js';
+export type { LoadedSecret, SecretDefinition, SecretEntry, SecretHow } from './secrets-definitions.js';
