@@ -134,6 +134,20 @@ describe.skipIf(!run)('warren serve in Chromium', () => {
 
       if (process.env.WARREN_SCREENSHOTS)
         await page.screenshot({ path: `${process.env.WARREN_SCREENSHOTS}/session.png`, fullPage: true });
+      // Another device logs in; this one sees it and logs it out.
+      const origin = server.url.replace(/\/$/, '');
+      const other = await fetch(`${origin}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: origin, 'User-Agent': 'other-device' },
+        body: JSON.stringify({ password: PASSWORD }),
+      });
+      const otherCookie = (other.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      await page.click('#devices');
+      await page.waitForSelector('tr >> text=other-device');
+      await page.click('#logout-others');
+      await expect.poll(() => page.locator('#banner').innerText()).toContain('1 other device(s) logged out');
+      expect((await fetch(`${origin}/api/me`, { headers: { Cookie: otherCookie } })).status).toBe(401);
+
       // Log out: the cookie no longer opens anything.
       await page.click('#logout');
       await page.waitForSelector('#password');

@@ -16,6 +16,16 @@ export interface Me {
   csrfToken: string;
 }
 
+export interface LoginView {
+  id: string;
+  current: boolean;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  userAgent: string;
+  address: string;
+}
+
 export interface SessionView {
   id: string;
   state: 'starting' | 'running' | 'ended' | 'failed';
@@ -125,6 +135,9 @@ export function createApi() {
     logout: () => call<{ ok: true }>('POST', '/api/logout'),
     me: () => call<Me>('GET', '/api/me').then(remember),
     presets: () => call<Presets>('GET', '/api/presets'),
+    logins: () => call<{ logins: LoginView[] }>('GET', '/api/logins'),
+    revokeLogin: (id: string) => call<{ ok: true }>('DELETE', `/api/logins/${encodeURIComponent(id)}`),
+    revokeOtherLogins: () => call<{ revoked: number }>('POST', '/api/logins/revoke-others'),
     sessions: () => call<{ sessions: SessionView[] }>('GET', '/api/sessions'),
     session: (id: string) => call<{ session: SessionView }>('GET', `/api/sessions/${encodeURIComponent(id)}`),
     createSession: (body: unknown) => call<{ session: SessionView }>('POST', '/api/sessions', body),

@@ -3,6 +3,7 @@ import { ApiError, createApi, socketUrl } from './api.js';
 import type { AppContext, ServerEvent } from './app-context.js';
 import { clear, element } from './dom.js';
 import { loginPage, setupPage } from './pages/auth-pages.js';
+import { devicesPage } from './pages/devices-page.js';
 import { newSessionPage } from './pages/new-session-page.js';
 import { sessionPage } from './pages/session-page.js';
 import { sessionsPage } from './pages/sessions-page.js';
@@ -44,6 +45,7 @@ function start(): void {
     {},
     element('a', { class: 'brand', attributes: { href: '#/' } }, 'Warren'),
     element('span', { class: 'spacer' }),
+    element('a', { class: 'button', attributes: { href: '#/devices', id: 'devices' } }, 'Devices'),
     notifications,
     logout,
   );
@@ -106,6 +108,7 @@ function start(): void {
     const session = /^\/sessions\/([\w-]+)$/.exec(hash);
     if (session) leavePage = sessionPage(context, main, session[1] as string);
     else if (hash === '/new') newSessionPage(context, main);
+    else if (hash === '/devices') devicesPage(context, main);
     else leavePage = sessionsPage(context, main);
   };
 
