@@ -27,7 +27,6 @@ export interface CallDependencies {
   client: UpstreamClient;
   adapterFor(protocol: ApiProtocol): ProtocolAdapter;
   usage: UsageSink | undefined;
-  now(): number;
   maxUpstreamBodyBytes: number;
 }
 

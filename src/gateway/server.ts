@@ -78,7 +78,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     client,
     adapterFor: getAdapter,
     usage: options.usage,
-    now,
     maxUpstreamBodyBytes: options.maxUpstreamBodyBytes ?? 64 * 1024 * 1024,
   };
   const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
