@@ -1,7 +1,7 @@
 import { connect } from 'node:net';
 import { Agent, request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { flowsToHar, validateHar } from '../src/proxy/index.js';
+import { flowsToHar, policyFromArguments, validateHar } from '../src/proxy/index.js';
 import { echoHandler, startHttpUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { proxiedRequest, startProxyHarness, type ProxyHarness } from './helpers/upstream-proxy-harness.js';
 
@@ -90,6 +90,17 @@ describe('egress proxy over plain HTTP', () => {
     expect(reused).toEqual([false, true, true]);
     expect(upstream.seen).toHaveLength(3);
     expect(upstream.connections()).toBe(1);
+  });
+
+  it('follows a policy replaced while the session runs', async () => {
+    upstream = await startHttpUpstream(echoHandler());
+    harness = await startProxyHarness({ allow: ['127.0.0.1'] });
+    const url = `http://127.0.0.1:${upstream.port}/`;
+    expect((await proxiedRequest(harness.port, url)).status).toBe(200);
+    harness.listener.session.policy = policyFromArguments({ allow: ['api.test'] });
+    expect((await proxiedRequest(harness.port, url)).status).toBe(403);
+    harness.listener.session.policy = policyFromArguments({ allow: [`127.0.0.1:${upstream.port}`] });
+    expect((await proxiedRequest(harness.port, url)).status).toBe(200);
   });
 
   it('refuses a host no rule allows: 403, X-Warren-Policy, a readable body, a denied flow', async () => {

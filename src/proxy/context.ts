@@ -6,7 +6,7 @@ import type { FlowSink } from './flow.js';
 import type { ForwardHook } from './hooks.js';
 import type { HostPolicy } from './policy.js';
 import type { TunnelInfo } from './target.js';
-import type { LookupFunction, UpstreamAgents } from './upstream.js';
+import type { Authorization, LookupFunction, UpstreamAgents } from './upstream.js';
 
 /** One sandbox session as the proxy sees it: the listener its traffic arrives on identifies it. */
 export interface ProxySession {
@@ -70,4 +70,9 @@ export interface ListenerContext {
   listenerHost: string;
   /** Sockets to destroy on close. */
   sockets: Set<Duplex>;
+  /**
+   * Decisions for IP-literal destinations (no DNS involved), valid while `session.policy` is the same
+   * object: plain-HTTP forwarding to a literal then costs no policy work per request.
+   */
+  literalDecisions: { policy: HostPolicy | undefined; entries: Map<string, Authorization | null> };
 }

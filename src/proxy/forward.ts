@@ -130,7 +130,7 @@ export function handleRequest(
     forward(context, request, response, flow, target, authorization);
     return;
   }
-  const literal = authorizeLiteral(context.session.policy, target.host, target.port);
+  const literal = literalAuthorization(context, target.host, target.port);
   if (literal) {
     proceed(context, request, response, flow, target, literal);
     return;
@@ -147,6 +147,29 @@ export function handleRequest(
         what,
       ),
   );
+}
+
+const LITERAL_CACHE_SIZE = 1024;
+
+function literalAuthorization(
+  context: ListenerContext,
+  host: string,
+  port: number,
+): Authorization | undefined {
+  const cache = context.literalDecisions;
+  const policy = context.session.policy;
+  if (cache.policy !== policy) {
+    cache.policy = policy;
+    cache.entries.clear();
+  }
+  const key = `${host} ${port}`;
+  let entry = cache.entries.get(key);
+  if (entry === undefined) {
+    entry = authorizeLiteral(policy, host, port) ?? null; // null: a name, decided asynchronously
+    if (cache.entries.size >= LITERAL_CACHE_SIZE) cache.entries.clear();
+    cache.entries.set(key, entry);
+  }
+  return entry ?? undefined;
 }
 
 function proceed(

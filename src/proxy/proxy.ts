@@ -156,6 +156,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
       innerServer,
       listenerHost,
       sockets,
+      literalDecisions: { policy: undefined, entries: new Map() },
     };
     let closing: Promise<void> | undefined;
     const listener: ProxyListener = {

@@ -160,6 +160,7 @@ function openTunnel(
     emitFlow(context, flow);
     socket.destroy();
   }, context.tunnelFirstByteTimeoutMs);
+  socket.once('close', () => clearTimeout(timer));
   if (head.length > 0) dispatch(head);
   else socket.once('data', dispatch);
 }
