@@ -29,10 +29,16 @@ export async function readBody(request: IncomingMessage, limit: number): Promise
   if (declared > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw tooLarge(limit);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    // The client went away mid-body: nobody is left to read the answer, but it is not our fault.
+    throw new GatewayError({ status: 400, kind: 'invalid-request', message: 'the request body was cut off' });
   }
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
