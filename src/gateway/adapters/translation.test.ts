@@ -443,3 +443,96 @@ describe('tool ids', () => {
     expect(messages[2]?.content[0]?.tool_use_id).toBe('functions_Read_0');
   });
 });
+
+describe('Claude Code request shapes (as captured from Claude Code 2.1)', () => {
+  const body = {
+    model: 'claude-sonnet-4-5',
+    max_tokens: 32000,
+    stream: true,
+    metadata: {
+      user_id: JSON.stringify({ device_id: 'd'.repeat(64), account_uuid: '', session_id: 's'.repeat(36) }),
+    },
+    system: [
+      { type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1; cc_entrypoint=sdk-cli;' },
+      {
+        type: 'text',
+        text: "You are a Claude agent, built on Anthropic's Claude Agent SDK.",
+        cache_control: { type: 'ephemeral' },
+      },
+    ],
+    thinking: { type: 'adaptive', display: 'omitted' },
+    context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+    output_config: { effort: 'high' },
+    tools: [
+      {
+        name: 'Write',
+        description: 'Write a file',
+        input_schema: { type: 'object', properties: { file_path: { type: 'string' } } },
+      },
+      {
+        name: 'DeferredToolPlaceholder',
+        description: 'later',
+        input_schema: { type: 'object' },
+        defer_loading: true,
+      },
+    ],
+    messages: [
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: '<system-reminder>…</system-reminder>' },
+          { type: 'text', text: 'Write hello.txt' },
+        ],
+      },
+      {
+        role: 'system',
+        content: [{ type: 'text', text: '# Environment\n - Primary working directory: /workspace' }],
+      },
+      {
+        role: 'assistant',
+        content: [
+          { type: 'thinking', thinking: 'Write it.', signature: 'sig' },
+          { type: 'tool_use', id: 'toolu_1', name: 'Write', input: { file_path: '/workspace/hello.txt' } },
+        ],
+      },
+      {
+        role: 'user',
+        content: [
+          {
+            type: 'tool_result',
+            tool_use_id: 'toolu_1',
+            content: 'ok',
+            cache_control: { type: 'ephemeral' },
+          },
+        ],
+      },
+    ],
+  };
+  const request = anthropic.parseRequest(body);
+
+  it('reaches an Anthropic upstream unchanged but for the model name', () => {
+    expect(anthropic.buildUpstreamRequest(request, 'claude-sonnet-4-5-20250929').body).toEqual({
+      ...body,
+      model: 'claude-sonnet-4-5-20250929',
+    });
+  });
+
+  it('reaches a chat completions upstream with the environment in the one system message', () => {
+    const chatBody = chat.buildUpstreamRequest(request, 'qwen3-coder').body as JsonRecord;
+    const messages = chatBody.messages as JsonRecord[];
+    expect(messages.map((message) => message.role)).toEqual(['system', 'user', 'assistant', 'tool']);
+    expect(messages[0]?.content).toMatch(/Claude Agent SDK\.\n\n# Environment/);
+    expect(JSON.stringify(chatBody)).not.toMatch(/context_management|output_config|defer_loading|adaptive/);
+    expect((chatBody.user as string).length).toBe(64);
+  });
+
+  it('reaches a Responses upstream with the environment as a developer message in place', () => {
+    const input = (responses.buildUpstreamRequest(request, 'gpt-5').body as JsonRecord).input as JsonRecord[];
+    expect(input.map((item) => item.role ?? item.type)).toEqual([
+      'user',
+      'developer',
+      'function_call',
+      'function_call_output',
+    ]);
+  });
+});

@@ -78,7 +78,11 @@ export interface ProviderPart {
 export type ContentPart = TextPart | ImagePart | ToolCallPart | ToolResultPart | ReasoningPart | ProviderPart;
 
 export interface ModelMessage {
-  role: 'user' | 'assistant';
+  /**
+   * `system`: instructions placed inside the conversation (Claude Code's environment message). Kept in
+   * place for Anthropic, a `developer` item for Responses, appended to the system message for chat.
+   */
+  role: 'user' | 'assistant' | 'system';
   content: ContentPart[];
 }
 
@@ -99,6 +103,11 @@ export interface ToolDefinition {
    * its calls carry `{"input": "..."}` as `inputJson`.
    */
   freeform?: Record<string, unknown>;
+  /**
+   * The caller's definition as sent, for upstreams of the same protocol: keeps fields the neutral model
+   * has no place for (Anthropic `defer_loading`, OpenAI `strict`). The name may still be shortened.
+   */
+  original?: { protocol: ApiProtocol; definition: Record<string, unknown> };
 }
 
 /** `required` is Anthropic's `any`; `tool` forces one named tool. */

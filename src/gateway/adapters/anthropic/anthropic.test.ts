@@ -24,7 +24,7 @@ runRoundTripSuite(anthropicMessagesAdapter, {
   reasoningPart: { type: 'reasoning', text: 'Let me think.', signature: 'sig-abc' },
   invalidBodies: [
     { model: 'm' },
-    { model: 'm', max_tokens: 10, messages: [{ role: 'system', content: 'x' }] },
+    { model: 'm', max_tokens: 10, messages: [{ role: 'robot', content: 'x' }] },
     { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 42, url: 'x' }] }] },
     { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: [{ type: 'tool_result' }] }] },
     { model: 'm', max_tokens: '10', messages: [] },

@@ -18,7 +18,11 @@ const EFFORT_BUDGETS: Record<NonNullable<ReasoningOptions['effort']>, number> = 
 /** Neutral request → `POST /v1/messages` body for an Anthropic upstream. */
 export function buildAnthropicUpstreamRequest(request: ModelRequest, upstreamModel: string): UpstreamRequest {
   const toolNames = createRequestToolNameMap(request);
-  const budget = thinkingBudget(request.reasoning, request.maxTokens);
+  // An Anthropic caller's own thinking setting (adaptive, display) goes verbatim, with its sampling options.
+  const callerThinking =
+    request.providerOptions?.protocol === 'anthropic-messages' &&
+    'thinking' in request.providerOptions.options;
+  const budget = callerThinking ? undefined : thinkingBudget(request.reasoning, request.maxTokens);
   const body: JsonRecord = {
     model: upstreamModel,
     max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS + (budget ?? 0),
@@ -43,6 +47,9 @@ export function buildAnthropicUpstreamRequest(request: ModelRequest, upstreamMod
   const tools = request.tools.flatMap((tool): JsonRecord[] => {
     if (tool.providerDefined) {
       return tool.providerDefined.protocol === 'anthropic-messages' ? [tool.providerDefined.definition] : [];
+    }
+    if (tool.original?.protocol === 'anthropic-messages') {
+      return [{ ...tool.original.definition, name: toolNames.toUpstream(tool.name) }];
     }
     const encoded: JsonRecord = { name: toolNames.toUpstream(tool.name), input_schema: tool.inputSchema };
     if (tool.description !== undefined) encoded.description = tool.description;

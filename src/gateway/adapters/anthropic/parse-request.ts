@@ -65,8 +65,23 @@ export function parseAnthropicRequest(body: unknown): ModelRequest {
     if (userId !== undefined) request.metadata = { userId };
   }
   const extra = unknownFields(record, KNOWN_FIELDS, 'anthropic-messages');
-  if (extra) request.providerOptions = extra;
+  // A thinking setting beyond a plain budget (`adaptive`, `display`) also goes verbatim to Anthropic.
+  if (isRecord(record.thinking) && !isPlainThinking(record.thinking)) {
+    request.providerOptions = {
+      protocol: 'anthropic-messages',
+      options: { ...extra?.options, thinking: record.thinking },
+    };
+  } else if (extra) {
+    request.providerOptions = extra;
+  }
   return request;
+}
+
+function isPlainThinking(thinking: Record<string, unknown>): boolean {
+  return (
+    Object.keys(thinking).every((key) => key === 'type' || key === 'budget_tokens') &&
+    thinking.type !== 'adaptive'
+  );
 }
 
 function parseSystem(value: unknown): TextPart[] {
@@ -85,11 +100,20 @@ function parseSystem(value: unknown): TextPart[] {
 function parseMessage(value: unknown, index: number): ModelMessage {
   const path = `messages[${index}]`;
   const message = expectRecord(value, path);
-  if (message.role !== 'user' && message.role !== 'assistant') {
-    throw invalidRequest(`${path}.role`, 'expected "user" or "assistant"');
+  // Claude Code puts its environment in a `system` message inside the conversation.
+  if (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system') {
+    throw invalidRequest(`${path}.role`, 'expected "user", "assistant" or "system"');
   }
   return { role: message.role, content: partsFromAnthropicContent(message.content, `${path}.content`) };
 }
+
+const NEUTRAL_TOOL_FIELDS: ReadonlySet<string> = new Set([
+  'name',
+  'description',
+  'input_schema',
+  'cache_control',
+  'type',
+]);
 
 function parseTool(value: unknown, index: number): ToolDefinition {
   const path = `tools[${index}]`;
@@ -107,6 +131,10 @@ function parseTool(value: unknown, index: number): ToolDefinition {
   if (description !== undefined) definition.description = description;
   const cacheControl = readCacheControl(tool.cache_control);
   if (cacheControl) definition.cacheControl = cacheControl;
+  // Fields such as `defer_loading` or `input_examples` only an Anthropic upstream understands.
+  if (Object.keys(tool).some((key) => !NEUTRAL_TOOL_FIELDS.has(key))) {
+    definition.original = { protocol: 'anthropic-messages', definition: tool };
+  }
   return definition;
 }
 

@@ -25,19 +25,33 @@ export function buildOpenAiChatUpstreamRequest(
 ): UpstreamRequest {
   const toolNames = createRequestToolNameMap(request);
   const messages: JsonRecord[] = [];
-  if (request.system.length > 0) {
-    // One leading system message: several chat templates (Llama, Mistral) accept no more.
-    messages.push({ role: 'system', content: request.system.map((part) => part.text).join('\n\n') });
-  }
+  // One leading system message: several chat templates (Llama, Mistral, Qwen) accept no more, so system
+  // messages from inside the conversation (Claude Code's environment) are appended to it.
+  const systemTexts = [
+    ...request.system.map((part) => part.text),
+    ...request.messages.flatMap((message) =>
+      message.role === 'system' ? [textOfParts(message.content)] : [],
+    ),
+  ].filter((text) => text !== '');
+  if (systemTexts.length > 0) messages.push({ role: 'system', content: systemTexts.join('\n\n') });
   for (const message of request.messages) {
     messages.push(
-      ...(message.role === 'user' ? userMessages(message) : [assistantMessage(message, toolNames)]),
+      ...(message.role === 'user'
+        ? userMessages(message)
+        : message.role === 'assistant'
+          ? [assistantMessage(message, toolNames)]
+          : []),
     );
   }
   const body: JsonRecord = { model: upstreamModel, messages };
   const tools = request.tools.flatMap((tool): JsonRecord[] => {
     if (tool.providerDefined)
       return tool.providerDefined.protocol === 'openai-chat' ? [tool.providerDefined.definition] : [];
+    if (tool.original?.protocol === 'openai-chat') {
+      const original = tool.original.definition;
+      const fn = typeof original.function === 'object' && original.function !== null ? original.function : {};
+      return [{ ...original, function: { ...fn, name: toolNames.toUpstream(tool.name) } }];
+    }
     const fn: JsonRecord = { name: toolNames.toUpstream(tool.name), parameters: tool.inputSchema };
     if (tool.description !== undefined) fn.description = tool.description;
     return [{ type: 'function', function: fn }];
@@ -125,6 +139,10 @@ function assistantMessage(message: ModelMessage, toolNames: ToolNameMap): JsonRe
   };
   if (toolCalls.length > 0) result.tool_calls = toolCalls;
   return result;
+}
+
+function textOfParts(parts: ModelMessage['content']): string {
+  return parts.map((part) => (part.type === 'text' ? part.text : '')).join('');
 }
 
 function chatToolChoice(choice: ToolChoice | undefined, toolNames: ToolNameMap): unknown {

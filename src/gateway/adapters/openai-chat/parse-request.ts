@@ -20,7 +20,7 @@ import type {
   ToolChoice,
   ToolDefinition,
 } from '../../protocol/types.js';
-import { unknownFields } from '../shared/provider-options.js';
+import { hasFieldsBeyond, unknownFields } from '../shared/provider-options.js';
 import { appendMessage, partsFromChatContent, textOf } from './content.js';
 
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
@@ -177,7 +177,14 @@ function parseTools(record: JsonRecord): ToolDefinition[] {
         });
         return;
       }
-      tools.push(parseFunction(tool.function, `tools[${index}].function`));
+      const definition = parseFunction(tool.function, `tools[${index}].function`);
+      if (
+        hasFieldsBeyond(tool, ['type', 'function']) ||
+        hasFieldsBeyond(tool.function, ['name', 'description', 'parameters'])
+      ) {
+        definition.original = { protocol: 'openai-chat', definition: tool };
+      }
+      tools.push(definition);
     });
   }
   if (Array.isArray(record.functions))

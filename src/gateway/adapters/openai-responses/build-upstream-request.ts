@@ -24,7 +24,8 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
   const freeform = freeformCalls(request);
   const input: JsonRecord[] = [];
   for (const message of request.messages) {
-    if (message.role === 'user') input.push(...userItems(message, freeform.callIds));
+    if (message.role === 'system') input.push(...developerItems(message));
+    else if (message.role === 'user') input.push(...userItems(message, freeform.callIds));
     else input.push(...assistantItems(message, toolNames, freeform.names));
   }
   const body: JsonRecord = { model: upstreamModel, input, store: false };
@@ -32,6 +33,9 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
   const tools = request.tools.flatMap((tool): JsonRecord[] => {
     if (tool.providerDefined)
       return tool.providerDefined.protocol === 'openai-responses' ? [tool.providerDefined.definition] : [];
+    if (tool.original?.protocol === 'openai-responses') {
+      return [{ ...tool.original.definition, name: toolNames.toUpstream(tool.name) }];
+    }
     if (tool.freeform) return [{ ...tool.freeform, name: toolNames.toUpstream(tool.name) }];
     const encoded: JsonRecord = {
       type: 'function',
@@ -84,6 +88,14 @@ function freeformCalls(request: ModelRequest): { names: Set<string>; callIds: Se
       if (part.type === 'tool-call' && names.has(part.name)) callIds.add(part.id);
   }
   return { names, callIds };
+}
+
+/** A system message inside the conversation stays in place as a `developer` message. */
+function developerItems(message: ModelMessage): JsonRecord[] {
+  const content = message.content.flatMap((part) =>
+    part.type === 'text' ? [{ type: 'input_text', text: part.text }] : [],
+  );
+  return content.length > 0 ? [{ type: 'message', role: 'developer', content }] : [];
 }
 
 function userItems(message: ModelMessage, freeformCallIds: Set<string>): JsonRecord[] {

@@ -21,7 +21,7 @@ import type {
   ToolDefinition,
 } from '../../protocol/types.js';
 import { appendMessage, imageFromUrl } from '../openai-chat/content.js';
-import { unknownFields } from '../shared/provider-options.js';
+import { hasFieldsBeyond, unknownFields } from '../shared/provider-options.js';
 import { freeformInputJson, freeformTool } from './freeform.js';
 
 const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
@@ -261,6 +261,9 @@ function parseTools(value: unknown): ToolDefinition[] {
     };
     const description = optionalString(tool.description, `${path}.description`);
     if (description !== undefined) definition.description = description;
+    if (hasFieldsBeyond(tool, ['type', 'name', 'description', 'parameters'])) {
+      definition.original = { protocol: 'openai-responses', definition: tool };
+    }
     return definition;
   });
 }

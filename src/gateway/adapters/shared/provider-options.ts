@@ -39,3 +39,14 @@ export function jsonInstruction(request: ModelRequest): string | undefined {
     ? 'Respond with a single JSON object and nothing else.'
     : `Respond with a single JSON object and nothing else. It must match this JSON Schema:\n${JSON.stringify(format.schema)}`;
 }
+
+/**
+ * Whether a definition carries more than the neutral model keeps (`strict: true`, future fields), so that
+ * upstreams of the same protocol get it verbatim. `strict: false` is the default the builders write.
+ */
+export function hasFieldsBeyond(value: unknown, neutral: string[]): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(
+    ([key, field]) => !neutral.includes(key) && !(key === 'strict' && field === false),
+  );
+}
