@@ -112,3 +112,45 @@ describe('gateway robustness', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type: 'request_too_large' } });
   });
 });
+
+describe('hostile upstreams', () => {
+  it('cuts off an upstream stream that never completes an event, and one whole answer over the cap', async () => {
+    const endless = `data: {"choices":[{"index":0,"delta":{"content":"${'x'.repeat(17 * 1024 * 1024)}`;
+    fixture = await startGatewayFixture({
+      openai: {
+        reply: (request) =>
+          request.body.stream
+            ? { kind: 'raw', status: 200, contentType: 'text/event-stream', body: endless }
+            : {
+                kind: 'raw',
+                status: 200,
+                contentType: 'application/json',
+                body: `{"pad":"${'y'.repeat(2048)}"}`,
+              },
+      },
+      gateway: { maxUpstreamBodyBytes: 1024 },
+    });
+    const streamed = await post(
+      fixture.url,
+      '/v1/messages',
+      JSON.stringify({
+        model: 'gpt-fake',
+        max_tokens: 5,
+        stream: true,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    );
+    expect(streamed.status).toBeGreaterThanOrEqual(500);
+    expect(fixture.usage[0]!.error).toBeTruthy();
+    const whole = await post(
+      fixture.url,
+      '/v1/messages',
+      JSON.stringify({ model: 'gpt-fake', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    expect(whole.status).toBe(502);
+    expect(JSON.parse(whole.body)).toMatchObject({
+      type: 'error',
+      error: { message: expect.stringMatching(/larger than 1024 bytes/) },
+    });
+  });
+});

@@ -44,6 +44,9 @@ function isContent(part: StreamPart): boolean {
   );
 }
 
+/** Larger than any real event (a long tool input or a base64 image arrives in many events). */
+const maxEventBytes = 16 * 1024 * 1024;
+
 const streamHeaders = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
@@ -113,8 +116,14 @@ export async function relayStream(relay: StreamRelay): Promise<StreamOutcome> {
   if (Array.isArray(upstream)) take(upstream);
   else {
     try {
+      let bytesSinceEvent = 0;
       for await (const chunk of upstream) {
-        for (const event of parser.push(chunk as Buffer)) take(decoder.decode(event));
+        const events = parser.push(chunk as Buffer);
+        bytesSinceEvent = events.length > 0 ? 0 : bytesSinceEvent + (chunk as Buffer).length;
+        // An upstream that never finishes an event would make the parser buffer without end.
+        if (bytesSinceEvent > maxEventBytes)
+          throw new Error(`upstream sent ${maxEventBytes} bytes without completing an event`);
+        for (const event of events) take(decoder.decode(event));
         if (outcome.failedBeforeFirstByte) break;
         await flush();
       }
