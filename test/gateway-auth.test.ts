@@ -253,6 +253,9 @@ describe('warren gateway, token and usage commands', () => {
     expect(await usageCommand.run(['--by', 'model'], summary.context)).toBe(0);
     expect(summary.output()).toMatch(/gpt-fake\s+1\s+0\s+11\s+7/);
     expect(summary.output()).toMatch(/claude-fake\s+1\s+0\s+11\s+7/);
+    const byToken = cliContext(env);
+    await usageCommand.run(['--by', 'token'], byToken.context);
+    expect(byToken.output()).toMatch(/laptop \(tok_[0-9a-f]+\)\s+2\s+0/);
     const recent = cliContext(env);
     await usageCommand.run(['--recent', '5', '--json'], recent.context);
     const calls = JSON.parse(recent.output()) as {

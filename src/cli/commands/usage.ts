@@ -104,7 +104,13 @@ export const usageCommand: CliCommand = {
         );
         return 0;
       }
-      const rows = store.usage.summarize(by, query);
+      const names = new Map(store.tokens.list().map((token) => [token.id, token.name]));
+      // Tokens are shown by name as well as id: ids alone mean nothing to a reader.
+      const rows = store.usage
+        .summarize(by, query)
+        .map((row) =>
+          by === 'token' && names.has(row.key) ? { ...row, key: `${names.get(row.key)} (${row.key})` } : row,
+        );
       if (values.json) {
         context.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return 0;
