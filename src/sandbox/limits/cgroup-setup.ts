@@ -71,7 +71,7 @@ async function applySettings(folder: string, settings: { file: string; value: st
 
 /** Kills what is left in a session cgroup, then removes it; retries while the kernel finishes the kills. */
 async function removeCgroupFolder(folder: string): Promise<void> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
+  for (let attempt = 0; attempt < 400; attempt += 1) {
     const procs = await readFile(join(folder, 'cgroup.procs'), 'utf8').catch(() => '');
     for (const pid of procs.split('\n').filter(Boolean)) {
       try {
@@ -88,7 +88,7 @@ async function removeCgroupFolder(folder: string): Promise<void> {
       if (code === 'ENOENT') return;
       if (code !== 'EBUSY') throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 

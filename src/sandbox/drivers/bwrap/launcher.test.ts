@@ -1,11 +1,33 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildLauncherScript, LAUNCHER_FAILURE_STATUS, listeningLinePattern } from './launcher.js';
+import { buildLauncherScript, LAUNCHER_FAILURE_STATUS, loopbackAddressHex } from './launcher.js';
 
 describe('launcher script', () => {
-  it('matches the /proc/net/tcp line of a loopback listener', () => {
-    expect(listeningLinePattern(3128)).toBe(' 0100007F:0C38 00000000:0000 0A ');
-    expect(listeningLinePattern(80)).toBe(' 0100007F:0050 00000000:0000 0A ');
+  it('spells loopback addresses as /proc/net/tcp does', () => {
+    expect(loopbackAddressHex(3128)).toBe('0100007F:0C38');
+    expect(loopbackAddressHex(80)).toBe('0100007F:0050');
+  });
+
+  it('waits until the bridge listens before running the command', () => {
+    // A stand-in for socat that listens after a delay, on a port no one else uses in this test.
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    // It lets go of the output pipe and gives up after 3 s, so nothing can hold the test open.
+    const listen = `timeout 3 socat -u TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr OPEN:/dev/null >/dev/null`;
+    const fakeSocat = `/bin/sh -c 'sleep 0.2; exec ${listen}'`;
+    const script = buildLauncherScript({ proxy: { port, socatPath: '/bin/sh' } }).replace(
+      `/bin/sh TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:/run/warren/proxy.sock`,
+      fakeSocat,
+    );
+    expect(script).toContain(fakeSocat);
+    const check = [
+      `grep -q ' ${loopbackAddressHex(port)} 00000000:0000 0A ' /proc/net/tcp && echo listening`,
+      `socat -u OPEN:/dev/null TCP:127.0.0.1:${port}`,
+    ].join('; ');
+    const result = spawnSync('/bin/sh', ['-c', script, 'warren-launcher', '/bin/sh', '-c', check], {
+      timeout: 10_000,
+    });
+    expect(result.stdout.toString()).toBe('listening\n');
+    expect(result.status).toBe(0);
   });
 
   it('execs the command with its arguments untouched by the shell', () => {

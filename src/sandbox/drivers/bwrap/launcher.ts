@@ -14,9 +14,21 @@ export interface LauncherOptions {
   bridgeWaitTries?: number;
 }
 
-/** `/proc/net/tcp` shows 127.0.0.1:<port> in LISTEN state (0A) as `0100007F:<PORT in hex> 00000000:0000 0A`. */
-export function listeningLinePattern(port: number): string {
-  return ` 0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} 00000000:0000 0A `;
+/** `/proc/net/tcp` shows 127.0.0.1:<port> as local address `0100007F:<PORT in hex>`; state 0A is LISTEN. */
+export function loopbackAddressHex(port: number): string {
+  return `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** A shell function that checks the listener with builtins only (no grep per try: forks cost ms each). */
+function listeningCheck(port: number): string[] {
+  return [
+    'warren_listening() {',
+    '  while read -r _ warren_local _ warren_state _; do',
+    `    [ "$warren_local" = ${loopbackAddressHex(port)} ] && [ "$warren_state" = 0A ] && return 0`,
+    '  done < /proc/net/tcp',
+    '  return 1',
+    '}',
+  ];
 }
 
 /**
@@ -34,13 +46,15 @@ export function buildLauncherScript(options: LauncherOptions): string {
       `${shellQuote(socatPath)} TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_PATHS.proxySocket} </dev/null 2>/dev/null &`,
       'warren_bridge=$!',
       'warren_tries=0',
-      `until grep -q ${shellQuote(listeningLinePattern(port))} /proc/net/tcp; do`,
+      ...listeningCheck(port),
+      'until warren_listening; do',
       `  kill -0 "$warren_bridge" 2>/dev/null || { ${fail('the proxy bridge (socat) exited before listening')}; }`,
       '  warren_tries=$((warren_tries + 1))',
       `  [ "$warren_tries" -le ${tries} ] || { ${fail(`the proxy bridge did not listen on 127.0.0.1:${port} in time`)}; }`,
       '  sleep 0.005',
       'done',
-      'unset warren_bridge warren_tries',
+      'unset warren_bridge warren_tries warren_local warren_state',
+      'unset -f warren_listening',
     );
   }
   // sh's ulimit sets the soft and hard limits together, so the command cannot raise them again.
