@@ -261,8 +261,8 @@ describe.each(upstreams)('Anthropic Messages SDK → $label', ({ model }) => {
     expect(sent).toContain('service down');
   });
 
-  it('counts tokens with a real estimate, not 0', async () => {
-    const { url } = await start();
+  it('counts tokens: exactly through Anthropic, else with a real estimate, never 0', async () => {
+    const { url, anthropic } = await start();
     const counted = await anthropicClient(url).messages.countTokens({
       model,
       system: 'You are a careful assistant.',
@@ -270,7 +270,26 @@ describe.each(upstreams)('Anthropic Messages SDK → $label', ({ model }) => {
         { role: 'user', content: 'Please summarise the following paragraph about sandboxes and proxies.' },
       ],
     });
-    expect(counted.input_tokens).toBeGreaterThan(10);
+    if (model === 'claude-fake') {
+      // The fake's exact count is 1,000 + the size of what it was sent: only count_tokens' own fields.
+      const sent = anthropic.requests.find((request) => request.path === '/v1/messages/count_tokens')!;
+      expect(Object.keys(sent.body).sort()).toEqual(['messages', 'model', 'system']);
+      expect(counted.input_tokens).toBe(1000 + JSON.stringify(sent.body).length);
+    } else {
+      expect(counted.input_tokens).toBeGreaterThan(10);
+      expect(counted.input_tokens).toBeLessThan(60);
+    }
+  });
+
+  it('falls back to the estimate when the exact count fails', async () => {
+    const { url } = await start({ reply: () => ({ kind: 'status', status: 500 }) });
+    const counted = await anthropicClient(url).messages.countTokens({
+      model,
+      messages: [
+        { role: 'user', content: 'Please summarise the following paragraph about sandboxes and proxies.' },
+      ],
+    });
+    expect(counted.input_tokens).toBeGreaterThan(5);
     expect(counted.input_tokens).toBeLessThan(60);
   });
 });

@@ -4,7 +4,6 @@ import type { Caller } from './keys.js';
 import { authHeaders } from './providers.js';
 import { isRetryableStatus, UpstreamFailure, type UpstreamClient } from './providers-client.js';
 import { GatewayError, toErrorInfo } from './protocol/errors.js';
-import { estimateTokens } from './protocol/estimate-tokens.js';
 import { rewriteIdentity } from './protocol/identity.js';
 import type {
   ApiProtocol,
@@ -18,6 +17,7 @@ import type {
 import type { Deployment, Router } from './router.js';
 import { readUpstreamBody, sendError, sendJson, tryParseJson, type Route } from './server-io.js';
 import { collectStream } from './routes-collect.js';
+import { countTokens } from './routes-count.js';
 import { partsOfResponse, relayStream, type StreamOutcome } from './routes-stream.js';
 import type { UsageRecord, UsageSink } from './usage.js';
 
@@ -152,15 +152,22 @@ export async function handleModelCall(dependencies: CallDependencies, context: C
       }),
     );
   }
-  if (route.endpoint === 'count-tokens') {
-    sendJson(response, 200, { input_tokens: estimateTokens(modelRequest) });
-    return;
-  }
-
   const abort = new AbortController();
   response.on('close', () => {
     if (!response.writableFinished) abort.abort();
   });
+  if (route.endpoint === 'count-tokens') {
+    const counted = await countTokens({
+      request: modelRequest,
+      deployment: attempts[0]?.deployment,
+      adapter: (deployment) => dependencies.adapterFor(deployment.protocol),
+      client: dependencies.client,
+      headers: (deployment) => upstreamHeaders(context, deployment, false),
+      signal: abort.signal,
+    });
+    sendJson(response, 200, { input_tokens: counted.inputTokens });
+    return;
+  }
   let lastError: GatewayErrorInfo = { status: 502, kind: 'upstream', message: 'no upstream was tried' };
   let tried = 0;
   let last: Deployment | undefined;

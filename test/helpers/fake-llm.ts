@@ -82,6 +82,9 @@ export interface FakeLlm {
   close(): Promise<void>;
 }
 
+/** Set on a count_tokens body so the shared request loop can hand it to the right answer. */
+const countMarker = '__warren_fake_count_tokens';
+
 export const defaultText = 'Hello from the fake upstream: héllo wörld 🦊 — done.';
 
 function defaultReply(): FakeReply {
@@ -379,6 +382,7 @@ export async function startFake(paths: string[], answer: Answer, options: FakeLl
             ...body,
             ...(options.ignoreStream ? { stream: false } : {}),
             ...(options.alwaysStream ? { stream: true } : {}),
+            ...(path.endsWith('/count_tokens') ? { [countMarker]: true } : {}),
           },
           reply,
           options,
@@ -432,7 +436,19 @@ export function startFakeOpenAi(options: FakeLlmOptions = {}): Promise<FakeLlm> 
   return startFake(['/v1/chat/completions', '/chat/completions'], answerOpenAi, options);
 }
 
-/** Anthropic: POST /v1/messages. Base URL for clients: `${url}`. */
+/**
+ * Anthropic: POST /v1/messages, and /v1/messages/count_tokens answering 1,000 + the request's size
+ * in bytes (so tests can tell an exact count from the gateway's estimate). Base URL for clients: `${url}`.
+ */
 export function startFakeAnthropic(options: FakeLlmOptions = {}): Promise<FakeLlm> {
-  return startFake(['/v1/messages'], answerAnthropic, options);
+  const answer: Answer = (response, body, reply, answerOptions, dieAfter, dieBy) => {
+    if (body[countMarker]) {
+      const { [countMarker]: _marker, ...sent } = body;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ input_tokens: 1000 + JSON.stringify(sent).length }));
+      return;
+    }
+    answerAnthropic(response, body, reply, answerOptions, dieAfter, dieBy);
+  };
+  return startFake(['/v1/messages', '/v1/messages/count_tokens'], answer, options);
 }
