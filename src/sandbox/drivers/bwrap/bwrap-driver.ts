@@ -18,7 +18,7 @@ import { resolveCaches, withCacheMounts } from '../../caches.js';
 import { prepareCacheFolders } from '../../caches-store.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
-import { buildBwrapArgs, missingSocat } from './args.js';
+import { buildBwrapArgs, missingSocat, type RootEntry } from './args.js';
 import { buildGeneratedEtcFiles } from './etc-files.js';
 import {
   BWRAP_CANDIDATES,
@@ -117,6 +117,13 @@ async function createCgroupsFor(
 export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriver {
   const bwrapPath = async () => options.bwrapPath ?? (await findExecutable(BWRAP_CANDIDATES));
   const socatPath = async () => findExecutable(options.socatPath ? [options.socatPath] : SOCAT_CANDIDATES);
+  // The host's top-level layout and /etc allow-list entries are read once per driver: ~30 stat calls per session.
+  let layout: Promise<{ rootEntries: RootEntry[]; etcEntries: string[] }> | undefined;
+  const hostLayout = () =>
+    (layout ??= Promise.all([readRootEntries(), readSafeEtcEntries()]).then(([rootEntries, etcEntries]) => ({
+      rootEntries,
+      etcEntries,
+    })));
 
   async function available(): Promise<DriverAvailability> {
     const bwrap = await bwrapPath();
@@ -153,13 +160,13 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
     };
     try {
       const etcFiles = buildGeneratedEtcFiles(spec.hostname);
-      for (const file of etcFiles)
-        await writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 });
+      await Promise.all(
+        etcFiles.map((file) => writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 })),
+      );
       cgroups = await createCgroupsFor(spec, options.cgroupLocation);
       const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
       const args = buildBwrapArgs(spec, {
-        rootEntries: await readRootEntries(),
-        etcEntries: await readSafeEtcEntries(),
+        ...(await hostLayout()),
         generatedEtcDir: stateFolder,
         generatedEtcNames: etcFiles.map((file) => file.name),
         socatPath: socat,

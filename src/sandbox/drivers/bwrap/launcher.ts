@@ -10,9 +10,12 @@ export interface LauncherOptions {
   cpuSeconds?: number;
   /** Fallback memory cap (RLIMIT_AS) when no memory cgroup is available. */
   addressSpaceKiB?: number;
-  /** Tries of 5 ms for the bridge to listen: a bound wait, then the launch fails instead of racing. */
+  /** Tries for the bridge to listen (the first spin, the rest sleep 5 ms): a bound wait, then the launch fails. */
   bridgeWaitTries?: number;
 }
+
+/** Tries without sleeping before the bridge wait falls back to 5 ms sleeps. */
+const SPIN_TRIES = 200;
 
 /** `/proc/net/tcp` shows 127.0.0.1:<port> as local address `0100007F:<PORT in hex>`; state 0A is LISTEN. */
 export function loopbackAddressHex(port: number): string {
@@ -41,7 +44,7 @@ export function buildLauncherScript(options: LauncherOptions): string {
     `echo ${shellQuote(`warren: ${message}`)} >&2; exit ${LAUNCHER_FAILURE_STATUS}`;
   if (options.proxy) {
     const { port, socatPath } = options.proxy;
-    const tries = options.bridgeWaitTries ?? 400;
+    const tries = options.bridgeWaitTries ?? SPIN_TRIES + 400;
     lines.push(
       `${shellQuote(socatPath)} TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:${SANDBOX_PATHS.proxySocket} </dev/null 2>/dev/null &`,
       'warren_bridge=$!',
@@ -51,7 +54,9 @@ export function buildLauncherScript(options: LauncherOptions): string {
       `  kill -0 "$warren_bridge" 2>/dev/null || { ${fail('the proxy bridge (socat) exited before listening')}; }`,
       '  warren_tries=$((warren_tries + 1))',
       `  [ "$warren_tries" -le ${tries} ] || { ${fail(`the proxy bridge did not listen on 127.0.0.1:${port} in time`)}; }`,
-      '  sleep 0.005',
+      // The first tries spin on builtins (socat listens within a few ms; a sleep process costs as much),
+      // later ones sleep so a slow start does not burn a core.
+      `  [ "$warren_tries" -le ${SPIN_TRIES} ] || sleep 0.005`,
       'done',
       'unset warren_bridge warren_tries warren_local warren_state',
       'unset -f warren_listening',
