@@ -182,6 +182,31 @@ describe('podman driver', () => {
     expect(cdi.args.join(' ')).toContain('--device nvidia.com/gpu=all');
   });
 
+  it('refuses limits the engine would ignore (rootless podman on cgroup v1), and picks keep-id when rootless', async (context) => {
+    requirePodman(context);
+    const rootlessV1 = {
+      engine: 'podman' as const,
+      rootless: true,
+      runtime: undefined,
+      openFilesLimit: 1024,
+      processLimit: 1024,
+      init: true,
+      cgroupVersion: 1 as const,
+      cgroupControllers: [],
+    };
+    const driver = createOciDriver({ image, hostFacts: rootlessV1 });
+    const error = await driver
+      .plan(fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024 } }))
+      .catch((caught: unknown) => caught);
+    expect(isWarrenError(error) && error.message).toBe(
+      'limits.memoryBytes cannot be enforced by podman here: rootless podman cannot set cgroup limits on a cgroup v1 host',
+    );
+    const plan = await driver.plan(fixture.spec(['true'], { limits: { cpuSeconds: 5 } }));
+    await plan.cleanup();
+    expect(plan.args.join(' ')).toContain('--userns keep-id:uid=1000,gid=1000');
+    expect(plan.args).not.toContain('--uidmap');
+  });
+
   it('writes workspace files as the agent, readable back on the host', async (context) => {
     requirePodman(context);
     const result = await runSandboxed(

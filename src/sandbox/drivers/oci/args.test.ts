@@ -11,6 +11,7 @@ const podmanFacts: OciHostFacts = {
   processLimit: 32768,
   init: true,
   cgroupVersion: 1,
+  cgroupControllers: ['cpu', 'memory', 'pids'],
 };
 const dockerFacts: OciHostFacts = { ...podmanFacts, engine: 'docker', runtime: undefined };
 

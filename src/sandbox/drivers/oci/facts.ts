@@ -26,6 +26,11 @@ export interface OciHostFacts {
   /** An init binary exists for `--init`, so the command is not pid 1 (pid 1 ignores signals it has no handler for). */
   init: boolean;
   cgroupVersion: 1 | 2;
+  /**
+   * cgroup controllers the engine can use for its containers (podman info): all of them for rootful podman, only
+   * the delegated ones for rootless podman on cgroup v2, none for rootless podman on cgroup v1.
+   */
+  cgroupControllers: string[];
 }
 
 /** Per-driver choices that are not host facts. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseRuntime, chooseUlimits, parseHardLimits } from './host-facts.js';
+import { chooseRuntime, chooseUlimits, parseEngineInfo, parseHardLimits } from './host-facts.js';
 
 const PROC_LIMITS = `Limit                     Soft Limit           Hard Limit           Units
 Max cpu time              unlimited            unlimited            seconds
@@ -33,5 +33,14 @@ describe('OCI host facts', () => {
     expect(chooseRuntime('crun', 1, false)).toBeUndefined();
     expect(chooseRuntime('crun', 2, true)).toBeUndefined();
     expect(chooseRuntime('runc', 1, true)).toBeUndefined();
+  });
+
+  it('reads the default runtime and usable cgroup controllers from podman info', () => {
+    expect(parseEngineInfo('runc ["cpuset","cpu","memory","pids"]')).toEqual({
+      defaultRuntime: 'runc',
+      controllers: ['cpuset', 'cpu', 'memory', 'pids'],
+    });
+    expect(parseEngineInfo('crun []')).toEqual({ defaultRuntime: 'crun', controllers: [] });
+    expect(parseEngineInfo('crun null')).toEqual({ defaultRuntime: 'crun', controllers: [] });
   });
 });

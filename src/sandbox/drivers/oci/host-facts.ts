@@ -70,6 +70,27 @@ export function chooseRuntime(
   return runcPresent ? 'runc' : undefined;
 }
 
+/** dockerd runs as root and sets these on v1, hybrid and v2 hosts. */
+const DOCKER_CONTROLLERS = ['cpu', 'memory', 'pids'];
+
+/** `podman info --format '{{.Host.OCIRuntime.Name}} {{json .Host.CgroupControllers}}'`, e.g. `runc ["cpu","memory"]`. */
+export function parseEngineInfo(output: string): {
+  defaultRuntime: string | undefined;
+  controllers: string[];
+} {
+  const space = output.indexOf(' ');
+  const name = (space < 0 ? output : output.slice(0, space)).trim();
+  let controllers: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(space < 0 ? '[]' : output.slice(space + 1));
+    if (Array.isArray(parsed))
+      controllers = parsed.filter((entry): entry is string => typeof entry === 'string');
+  } catch {
+    controllers = [];
+  }
+  return { defaultRuntime: name || undefined, controllers };
+}
+
 function runEngine(enginePath: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) =>
     execFile(enginePath, args, { timeout: 30_000 }, (error, stdout, stderr) =>
@@ -101,17 +122,22 @@ export async function detectHostFacts(engine: OciEngineName, enginePath: string)
       runtime: undefined,
       init: true,
       cgroupVersion: version,
+      cgroupControllers: DOCKER_CONTROLLERS,
       ...limitsOf(ulimits),
     };
   }
-  const defaultRuntime = (
-    await runEngine(enginePath, ['info', '--format', '{{.Host.OCIRuntime.Name}}'])
-  ).trim();
+  const info = await runEngine(enginePath, [
+    'info',
+    '--format',
+    '{{.Host.OCIRuntime.Name}} {{json .Host.CgroupControllers}}',
+  ]);
+  const { defaultRuntime, controllers } = parseEngineInfo(info.trim());
   const runc = (await findExecutable(RUNC_CANDIDATES)) !== undefined;
   return {
     engine,
     rootless,
-    runtime: chooseRuntime(defaultRuntime || undefined, version, runc),
+    runtime: chooseRuntime(defaultRuntime, version, runc),
+    cgroupControllers: controllers,
     init: (await findExecutable(INIT_CANDIDATES)) !== undefined,
     cgroupVersion: version,
     ...limitsOf(ulimits),

@@ -95,6 +95,30 @@ async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
   if (spec.proxy) await requireHostPath(spec.proxy.socketPath, 'The proxy socket', 'socket');
 }
 
+const CONTROLLER_OF_LIMIT = { memoryBytes: 'memory', pids: 'pids', cpus: 'cpu' } as const;
+
+/** A limit the engine would silently ignore (rootless podman without delegated controllers) fails the launch. */
+function refuseUnenforceableLimits(spec: NormalizedSandboxSpec, facts: OciHostFacts): void {
+  for (const [limit, controller] of Object.entries(CONTROLLER_OF_LIMIT)) {
+    if (spec.limits[limit as keyof typeof CONTROLLER_OF_LIMIT] === undefined) continue;
+    if (facts.cgroupControllers.includes(controller)) continue;
+    const why = facts.rootless
+      ? facts.cgroupVersion === 1
+        ? 'rootless podman cannot set cgroup limits on a cgroup v1 host'
+        : `the ${controller} controller is not delegated to this user`
+      : `the ${controller} cgroup controller is not available`;
+    throw new WarrenError(
+      'sandbox-failed',
+      `limits.${limit} cannot be enforced by ${facts.engine} here: ${why}`,
+      {
+        hint: facts.rootless
+          ? 'Delegate the controller (systemd: Delegate=memory pids cpu for user@.service) on a cgroup v2 host, run Warren as root, or remove the limit.'
+          : 'Enable the controller, or remove the limit.',
+      },
+    );
+  }
+}
+
 function enforcementOf(spec: NormalizedSandboxSpec, facts: OciHostFacts): LimitEnforcement[] {
   const cgroup = `cgroup v${facts.cgroupVersion}`;
   const limits: LimitEnforcement[] = [];
@@ -207,6 +231,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
     const spec = normalizeSandboxSpec(input);
     const path = await requireEngine();
     const facts = await hostFacts(path);
+    refuseUnenforceableLimits(spec, facts);
     await checkHostPaths(spec);
     const gpu: OciGpuPlan | undefined = spec.gpu
       ? buildOciGpuPlan(options.gpuHostFacts ?? (await detectGpuHostFacts()), engine)
