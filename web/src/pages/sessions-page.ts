@@ -7,12 +7,12 @@ function row(context: AppContext, session: SessionView): HTMLElement {
   return element(
     'tr',
     {
-      class: `session state-${session.state}`,
+      class: 'session',
       attributes: { 'data-session': session.id, tabindex: '0' },
       on: { click: open },
     },
     element('td', {}, element('a', { attributes: { href: `#/sessions/${session.id}` } }, session.id)),
-    element('td', { class: 'state' }, session.state),
+    element('td', { class: `state state-${session.state}` }, session.state),
     element('td', {}, session.agent),
     element('td', { class: 'wide' }, session.model ?? '—'),
     element('td', {}, formatAge(session.createdAt)),
