@@ -183,7 +183,14 @@ export interface ModelResponse {
   finishReason: FinishReason;
   /** The stop sequence that ended generation, when the upstream says so. */
   stopSequence?: string;
+  /** The upstream's own stop reason (`pause_turn`, `model_context_window_exceeded`), for callers of its protocol. */
+  rawFinishReason?: RawFinishReason;
   usage: Usage;
+}
+
+export interface RawFinishReason {
+  protocol: ApiProtocol;
+  value: string;
 }
 
 /**
@@ -205,7 +212,13 @@ export type StreamPart =
   | { type: 'provider-delta'; id: string; data: Record<string, unknown> }
   | { type: 'provider-end'; id: string }
   | { type: 'usage'; usage: Partial<Usage> }
-  | { type: 'finish'; finishReason: FinishReason; usage: Usage; stopSequence?: string }
+  | {
+      type: 'finish';
+      finishReason: FinishReason;
+      usage: Usage;
+      stopSequence?: string;
+      rawFinishReason?: RawFinishReason;
+    }
   | { type: 'error'; status?: number; message: string; kind?: GatewayErrorKind };
 
 export type GatewayErrorKind =

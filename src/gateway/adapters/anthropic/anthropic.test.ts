@@ -204,3 +204,29 @@ describe('Anthropic blocks with no neutral form (server tools such as web search
     expect(chatBody.messages[1]).toEqual({ role: 'assistant', content: 'Found nothing.' });
   });
 });
+
+describe('Anthropic stop reasons without a neutral equivalent', () => {
+  it.each(['pause_turn', 'model_context_window_exceeded', 'stop_sequence'])(
+    '%s reaches an Anthropic caller as is',
+    (stopReason) => {
+      const sse =
+        `event: message_start\ndata: {"type":"message_start","message":{"id":"msg_1","model":"m","usage":{"input_tokens":3,"output_tokens":1}}}\n\n` +
+        `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"${stopReason}","stop_sequence":${stopReason === 'stop_sequence' ? '"END"' : 'null'}},"usage":{"output_tokens":2}}\n\n` +
+        `event: message_stop\ndata: {"type":"message_stop"}\n\n`;
+      const parts = decodeStream(anthropicMessagesAdapter, new TextEncoder().encode(sse));
+      expect(encodeStream(anthropicMessagesAdapter, parts, encodeContext())).toContain(
+        `"stop_reason":"${stopReason}"`,
+      );
+      const answer = anthropicMessagesAdapter.decodeUpstreamResponse({
+        id: 'msg_1',
+        model: 'm',
+        content: [],
+        stop_reason: stopReason,
+        usage: {},
+      });
+      expect(anthropicMessagesAdapter.encodeResponse(answer, encodeContext())).toMatchObject({
+        stop_reason: stopReason,
+      });
+    },
+  );
+});

@@ -32,6 +32,9 @@ function partFromAnthropicBlock(value: unknown, path: string): ContentPart {
     case 'text':
       return withCache({ type: 'text', text: expectString(block.text, `${path}.text`) });
     case 'image':
+      // Files API images (`source.type: "file"`) only an Anthropic upstream can resolve.
+      if (isRecord(block.source) && block.source.type !== 'base64' && block.source.type !== 'url')
+        return providerPart(block);
       return withCache(imageFromAnthropic(block, path));
     case 'tool_use':
       return withCache({

@@ -33,6 +33,7 @@ export function createAnthropicStreamDecoder(context: DecodeContext = {}): Strea
   let usage: Usage = emptyUsage();
   let finishReason: FinishReason | undefined;
   let stopSequence: string | undefined;
+  let rawStopReason: string | undefined;
   let done = false;
 
   function closeBlock(index: number, parts: StreamPart[]): void {
@@ -66,6 +67,8 @@ export function createAnthropicStreamDecoder(context: DecodeContext = {}): Strea
     done = true;
     const part: StreamPart = { type: 'finish', finishReason: finishReason ?? 'other', usage };
     if (stopSequence !== undefined) part.stopSequence = stopSequence;
+    if (rawStopReason !== undefined)
+      part.rawFinishReason = { protocol: 'anthropic-messages', value: rawStopReason };
     parts.push(part);
     return parts;
   }
@@ -172,8 +175,10 @@ export function createAnthropicStreamDecoder(context: DecodeContext = {}): Strea
           break;
         case 'message_delta': {
           const delta = isRecord(data.delta) ? data.delta : {};
-          if (delta.stop_reason !== undefined && delta.stop_reason !== null)
+          if (delta.stop_reason !== undefined && delta.stop_reason !== null) {
             finishReason = finishReasonFromAnthropic(delta.stop_reason);
+            if (typeof delta.stop_reason === 'string') rawStopReason = delta.stop_reason;
+          }
           if (typeof delta.stop_sequence === 'string') stopSequence = delta.stop_sequence;
           const update = usageFromAnthropic(data.usage);
           // message_delta may carry output only; keep the input known from message_start.

@@ -30,5 +30,8 @@ export function decodeAnthropicResponse(body: unknown, context: DecodeContext = 
     usage: mergeUsage(emptyUsage(), usageFromAnthropic(body.usage)),
   };
   if (typeof body.stop_sequence === 'string') response.stopSequence = body.stop_sequence;
+  if (typeof body.stop_reason === 'string') {
+    response.rawFinishReason = { protocol: 'anthropic-messages', value: body.stop_reason };
+  }
   return response;
 }

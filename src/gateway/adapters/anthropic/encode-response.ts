@@ -15,7 +15,7 @@ export function encodeAnthropicResponse(response: ModelResponse, context: Encode
     role: 'assistant',
     model: context.request.model,
     content: anthropicBlocksFromParts(response.content, { forUpstream: false }),
-    stop_reason: anthropicStopReason(finishReason, response.stopSequence),
+    stop_reason: anthropicStopReason(finishReason, response.stopSequence, response.rawFinishReason),
     stop_sequence: response.stopSequence ?? null,
     usage: anthropicUsage(response.usage),
   };

@@ -176,7 +176,7 @@ export function createAnthropicStreamEncoder(context: EncodeContext): StreamEnco
           formatSseEvent('message_delta', {
             type: 'message_delta',
             delta: {
-              stop_reason: anthropicStopReason(reason, part.stopSequence),
+              stop_reason: anthropicStopReason(reason, part.stopSequence, part.rawFinishReason),
               stop_sequence: part.stopSequence ?? null,
             },
             usage: anthropicUsage(usage),

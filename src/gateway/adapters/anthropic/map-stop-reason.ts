@@ -1,4 +1,4 @@
-import type { FinishReason, GatewayErrorKind } from '../../protocol/types.js';
+import type { FinishReason, GatewayErrorKind, RawFinishReason } from '../../protocol/types.js';
 
 export function finishReasonFromAnthropic(stopReason: unknown): FinishReason {
   switch (stopReason) {
@@ -17,7 +17,15 @@ export function finishReasonFromAnthropic(stopReason: unknown): FinishReason {
   }
 }
 
-export function anthropicStopReason(reason: FinishReason, stopSequence: string | undefined): string {
+/** The upstream's own Anthropic stop reason when there is one, else the neutral reason mapped. */
+export function anthropicStopReason(
+  reason: FinishReason,
+  stopSequence: string | undefined,
+  raw?: RawFinishReason,
+): string {
+  // A raw reason survives unless the tool-call rule changed the neutral one.
+  if (raw?.protocol === 'anthropic-messages' && finishReasonFromAnthropic(raw.value) === reason)
+    return raw.value;
   switch (reason) {
     case 'stop':
       return stopSequence === undefined ? 'end_turn' : 'stop_sequence';
