@@ -78,7 +78,17 @@ export async function runPlanWithHostEnv(
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // As runSandboxed: a process that escaped the sandbox must not hold the test open through the pipes.
+  const status = await new Promise<number | null>((resolve) => {
+    child.on('close', (code) => resolve(code));
+    child.on('exit', (code) => {
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        resolve(code);
+      }, 500);
+    });
+  });
   await plan.cleanup();
   return { status, stdout, stderr };
 }
