@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+/** Debian's chromium; WARREN_CHROMIUM points elsewhere (e.g. to check the failure message). */
+export const CHROMIUM_PATH = process.env.WARREN_CHROMIUM ?? '/usr/bin/chromium';
 
 /**
  * True when the browser tests can run. Without Chromium they fail with what to install, unless
