@@ -118,7 +118,9 @@ async function latency(target: Target, count: number) {
   };
 }
 
-function throughput(target: Target): Promise<number> {
+/** Requests per second under wrk, and this process's CPU per request meanwhile (the gateway's cost when it is the target). */
+function throughput(target: Target): Promise<{ rate: number; cpuMicrosPerRequest: number }> {
+  const cpuBefore = process.cpuUsage();
   const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
   const script = join(dir, 'post.lua');
   writeFileSync(
@@ -142,11 +144,13 @@ function throughput(target: Target): Promise<number> {
       reject(new Error(`wrk failed to start (install the Debian package wrk): ${error.message}`)),
     );
     wrk.on('exit', () => {
+      const cpu = process.cpuUsage(cpuBefore);
       const match = /Requests\/sec:\s+([\d.]+)/.exec(output);
+      const count = /(\d+) requests in/.exec(output);
       const errors = /Non-2xx or 3xx responses: (\d+)/.exec(output);
-      if (!match) return reject(new Error(`wrk printed no rate:\n${output}`));
+      if (!match || !count) return reject(new Error(`wrk printed no rate:\n${output}`));
       if (errors) return reject(new Error(`${target.label}: ${errors[1]} failed responses under load`));
-      resolve(Number(match[1]));
+      resolve({ rate: Number(match[1]), cpuMicrosPerRequest: (cpu.user + cpu.system) / Number(count[1]) });
     });
   });
 }
@@ -342,17 +346,18 @@ try {
   for (const scenario of scenarios) {
     const direct = await latency(scenario.direct, scenario.requests ?? requests);
     const viaGateway = await latency(scenario.gateway, scenario.requests ?? requests);
-    const directRate = await throughput(scenario.direct);
-    const gatewayRate = await throughput(scenario.gateway);
+    const directRate = (await throughput(scenario.direct)).rate;
+    const { rate: gatewayRate, cpuMicrosPerRequest } = await throughput(scenario.gateway);
     const streaming = scenario.name.includes('streaming') && !scenario.name.includes('non-streaming');
     rows.push(
       `| ${scenario.name} | ${ms(direct.p50)} / ${ms(direct.p99)} | ${ms(viaGateway.p50)} / ${ms(viaGateway.p99)} | ` +
         `**${ms(viaGateway.p50 - direct.p50)}** | ${streaming ? `${ms(direct.ttft50)} / ${ms(viaGateway.ttft50)}` : '-'} | ` +
-        `${directRate.toFixed(0)} | ${gatewayRate.toFixed(0)} | **${((100 * gatewayRate) / directRate).toFixed(0)}%** |`,
+        `${directRate.toFixed(0)} | ${gatewayRate.toFixed(0)} | **${((100 * gatewayRate) / directRate).toFixed(0)}%** | ` +
+        `${cpuMicrosPerRequest.toFixed(0)} |`,
     );
     if (scenario.portkey) {
       const viaPortkey = await latency(scenario.portkey, scenario.requests ?? requests);
-      const portkeyRate = await throughput(scenario.portkey);
+      const portkeyRate = (await throughput(scenario.portkey)).rate;
       portkeyRows.push(
         `| ${scenario.name} | ${ms(viaPortkey.p50)} / ${ms(viaPortkey.p99)} | **${ms(viaPortkey.p50 - direct.p50)}** | ` +
           `${portkeyRate.toFixed(0)} | **${((100 * portkeyRate) / directRate).toFixed(0)}%** |`,
@@ -370,8 +375,8 @@ process.stdout.write(
   [
     `Node ${process.version}, ${requests} sequential requests per latency figure, wrk -t1 -c${connections} -d${seconds}s for throughput.`,
     '',
-    '| Scenario | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 (ms) | TTFT p50 direct / gateway (ms) | direct req/s | gateway req/s | gateway / direct |',
-    '|---|---|---|---|---|---|---|---|',
+    '| Scenario | direct p50 / p99 (ms) | gateway p50 / p99 (ms) | added p50 (ms) | TTFT p50 direct / gateway (ms) | direct req/s | gateway req/s | gateway / direct | gateway CPU per call (µs) |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     ...(portkeyRows.length
