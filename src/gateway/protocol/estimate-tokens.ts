@@ -1,3 +1,4 @@
+import { imageSizeFromBase64, imageTokens } from './image-size.js';
 import type { ContentPart, ModelRequest, TextPart } from './types.js';
 
 /**
@@ -9,8 +10,9 @@ import type { ContentPart, ModelRequest, TextPart } from './types.js';
  * - a single space before anything is free (BPE merges it into the next token); other whitespace runs
  *   (a newline and its indentation) cost one;
  * - each non-ASCII character costs one (CJK is about one per character);
- * - each message adds 3 tokens of framing, each tool its JSON schema text plus 8, each image 1,600
- *   (Anthropic's cost of a ~1.15 megapixel image; the real size is not decoded).
+ * - each message adds 3 tokens of framing, each tool its JSON schema text plus 8;
+ * - each image costs Anthropic's width × height / 750 after its resize rule, its size read from the PNG,
+ *   JPEG, GIF or WebP header; 1,600 (the cost of a full-size image) when the size is unknown (URLs).
  * Measured against OpenAI's o200k tokenizer (estimate-tokens.test.ts): 0.95–1.25× on prose, TypeScript,
  * JSON and SSE text. Erring high is deliberate: Claude's tokenizer counts more tokens than o200k for the same
  * text, and an agent that thinks its context is fuller than it is compacts early instead of overflowing.
@@ -66,8 +68,10 @@ function estimatePartTokens(part: ContentPart): number {
   switch (part.type) {
     case 'text':
       return estimateTextTokens(part.text);
-    case 'image':
-      return IMAGE_TOKENS;
+    case 'image': {
+      const size = part.source.kind === 'base64' ? imageSizeFromBase64(part.source.data) : undefined;
+      return size === undefined ? IMAGE_TOKENS : imageTokens(size);
+    }
     case 'tool-call':
       return estimateTextTokens(part.name) + estimateTextTokens(part.inputJson) + MESSAGE_OVERHEAD;
     case 'tool-result':
