@@ -536,3 +536,33 @@ describe('Claude Code request shapes (as captured from Claude Code 2.1)', () => 
     ]);
   });
 });
+
+describe('prompt caching marks from chat callers (LiteLLM / OpenRouter style)', () => {
+  it('reach an Anthropic upstream as cache_control', () => {
+    const request = chat.parseRequest({
+      model: 'claude',
+      messages: [
+        {
+          role: 'system',
+          content: [{ type: 'text', text: 'Long instructions', cache_control: { type: 'ephemeral' } }],
+        },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Big document', cache_control: { type: 'ephemeral', ttl: '1h' } },
+            { type: 'text', text: 'Question?' },
+          ],
+        },
+      ],
+    });
+    const body = anthropic.buildUpstreamRequest(request, 'claude').body as JsonRecord;
+    expect(body.system).toEqual([
+      { type: 'text', text: 'Long instructions', cache_control: { type: 'ephemeral' } },
+    ]);
+    expect((body.messages as Array<{ content: unknown }>)[0]?.content).toEqual([
+      { type: 'text', text: 'Big document', cache_control: { type: 'ephemeral', ttl: '1h' } },
+      { type: 'text', text: 'Question?' },
+    ]);
+    expect(JSON.stringify(chat.buildUpstreamRequest(request, 'gpt').body)).not.toContain('cache_control');
+  });
+});

@@ -1,4 +1,5 @@
 import { invalidRequest } from '../../protocol/errors.js';
+import { readCacheControl } from '../anthropic/content.js';
 import {
   expectArray,
   expectRecord,
@@ -35,8 +36,13 @@ export function partsFromChatContent(value: unknown, path: string): Array<TextPa
     const itemPath = `${path}[${index}]`;
     const part = expectRecord(item, itemPath);
     switch (part.type) {
-      case 'text':
-        return { type: 'text', text: expectString(part.text, `${itemPath}.text`) };
+      case 'text': {
+        const text: TextPart = { type: 'text', text: expectString(part.text, `${itemPath}.text`) };
+        // LiteLLM and OpenRouter let chat callers mark Anthropic cache breakpoints on content parts.
+        const cacheControl = readCacheControl(part.cache_control);
+        if (cacheControl) text.cacheControl = cacheControl;
+        return text;
+      }
       case 'refusal':
         return { type: 'text', text: expectString(part.refusal, `${itemPath}.refusal`) };
       case 'image_url': {

@@ -116,8 +116,11 @@ function parseMessage(value: unknown, path: string, system: TextPart[], messages
   switch (message.role) {
     case 'system':
     case 'developer': {
-      const text = textOf(partsFromChatContent(message.content, `${path}.content`));
-      if (text !== '') system.push({ type: 'text', text });
+      const parts = partsFromChatContent(message.content, `${path}.content`);
+      const text = textOf(parts);
+      const cached = parts.find((part) => part.cacheControl !== undefined)?.cacheControl;
+      if (text !== '')
+        system.push(cached ? { type: 'text', text, cacheControl: cached } : { type: 'text', text });
       return;
     }
     case 'user':
