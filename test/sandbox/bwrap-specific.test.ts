@@ -53,6 +53,20 @@ describe('bwrap driver', () => {
     expect(exitCode).toBe(7);
   });
 
+  it('escape: the command cannot create user namespaces of its own, unless the driver allows it', async (context) => {
+    requireBwrap(context);
+    const script = ['/bin/sh', '-c', 'unshare --user --map-root-user id -u && echo nested-created'];
+    const refused = await runSandboxed(createBwrapDriver(), fixture.spec(script));
+    expect(refused.stdout).not.toContain('nested-created');
+    expect(refused.stderr).toMatch(/unshare failed/);
+    // Positive control: the same attempt works when the driver allows nested user namespaces.
+    const allowed = await runSandboxed(
+      createBwrapDriver({ nestedUserNamespaces: true }),
+      fixture.spec(script),
+    );
+    expect(allowed.stdout).toBe('0\nnested-created\n');
+  });
+
   it('refuses a pids limit when no cgroup can take it (fail closed)', async (context) => {
     requireBwrap(context);
     const driver = createBwrapDriver({ cgroupLocation: noCgroups });

@@ -49,6 +49,12 @@ describe('buildBwrapArgs', () => {
     expect(args.join(' ')).toContain('--cap-drop ALL');
   });
 
+  it('disables nested user namespaces unless the driver allows them', () => {
+    expect(argsFor()).toContain('--disable-userns');
+    const allowed = buildBwrapArgs(normalizeSandboxSpec(spec), facts, { nestedUserNamespaces: true });
+    expect(allowed).not.toContain('--disable-userns');
+  });
+
   it('keeps the TTY session when tty is set', () => {
     expect(argsFor({ tty: true })).not.toContain('--new-session');
   });

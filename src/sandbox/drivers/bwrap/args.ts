@@ -24,6 +24,12 @@ export interface BwrapHostFacts {
   gpuArgs?: string[];
 }
 
+/** Choices of whoever assembles the driver (not facts of the host, not per session). */
+export interface BwrapSettings {
+  /** Let the command create user namespaces of its own (bwrap --disable-userns otherwise). Default false. */
+  nestedUserNamespaces?: boolean;
+}
+
 const NAMESPACE_ARGS = [
   '--unshare-user',
   '--unshare-pid',
@@ -70,9 +76,16 @@ function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): str
  * The full bwrap argv (without the bwrap path) for one session. Pure: the same spec and facts give the same argv.
  * The command runs through the launcher script so the proxy bridge is listening before it starts.
  */
-export function buildBwrapArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): string[] {
+export function buildBwrapArgs(
+  spec: NormalizedSandboxSpec,
+  facts: BwrapHostFacts,
+  settings: BwrapSettings = {},
+): string[] {
   if (spec.proxy && !facts.socatPath) throw missingSocat();
   const args = [...NAMESPACE_ARGS];
+  // Nested user namespaces are the door to most kernel privilege escalations reachable from an unprivileged
+  // process; an agent rarely needs them (a nested sandbox or Chromium's own does). Off unless asked for.
+  if (!settings.nestedUserNamespaces) args.push('--disable-userns');
   // --new-session stops TIOCSTI injection into the caller's terminal; in a TTY session the PTY is the sandbox's
   // own, and a new session would cost the command its controlling terminal (no job control, no SIGWINCH).
   if (!spec.tty) args.push('--new-session');

@@ -43,6 +43,8 @@ export interface BwrapDriverOptions {
   cgroupLocation?: CgroupLocation;
   /** GPU facts fixed by the caller (tests); read from /dev and the driver folders when a spec asks for a GPU. */
   gpuHostFacts?: GpuHostFacts;
+  /** Allow user namespaces inside the sandbox (nested sandboxes, Chromium's sandbox). Default false. */
+  nestedUserNamespaces?: boolean;
   /** WARREN_HOME/caches: where shared package caches live. Without it a spec asking for caches is refused. */
   cachesDir?: string;
 }
@@ -165,14 +167,18 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       );
       cgroups = await createCgroupsFor(spec, options.cgroupLocation);
       const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
-      const args = buildBwrapArgs(spec, {
-        ...(await hostLayout()),
-        generatedEtcDir: stateFolder,
-        generatedEtcNames: etcFiles.map((file) => file.name),
-        socatPath: socat,
-        memoryFallbackKiB,
-        gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
-      });
+      const args = buildBwrapArgs(
+        spec,
+        {
+          ...(await hostLayout()),
+          generatedEtcDir: stateFolder,
+          generatedEtcNames: etcFiles.map((file) => file.name),
+          socatPath: socat,
+          memoryFallbackKiB,
+          gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
+        },
+        { nestedUserNamespaces: options.nestedUserNamespaces },
+      );
       // bwrap's own process is pid 1 inside and its environ is readable there: `env -i` makes sure it holds only
       // BWRAP_PROCESS_ENV even when a caller spawns the plan with its own environment (node-pty's default).
       const clearedEnvironment = Object.entries(BWRAP_PROCESS_ENV).map(([name, value]) => `${name}=${value}`);
