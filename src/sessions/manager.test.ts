@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HostPolicy } from '../proxy/index.js';
 import { openStore, type Store } from '../store/index.js';
 import { newSessionId, type SessionOptions } from './lifecycle.js';
-import { createSessionManager, type SessionEvent, type SessionManager } from './manager.js';
+import { createSessionManager, type SessionEvent } from './manager.js';
 
 /** Sessions without a sandbox (a plain shell in a PTY): the manager's own logic is under test here. */
 function unsandboxedManager(
