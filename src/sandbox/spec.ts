@@ -44,9 +44,9 @@ export interface SandboxSpec {
   gateway?: { token?: string };
   /** Absent or empty: no limit beyond the host's. A limit that cannot be enforced fails the launch. */
   limits?: SandboxLimits;
-  /** Not supported yet: true is refused. */
+  /** GPU device access (docs/gpu.md); refused with a clear error on a host without one. Absent: no GPU. */
   gpu?: boolean;
-  /** Not supported yet: a non-empty list is refused. */
+  /** Shared package caches to mount by kind (docs/caches.md: npm, pip, cargo, go, gradle, apt). Absent: none. */
   caches?: string[];
   /** Container image for the podman/docker drivers (absent: the driver's default). bwrap refuses it. */
   image?: string;
