@@ -154,3 +154,40 @@ describe('hostile upstreams', () => {
     });
   });
 });
+
+describe('back-pressure', () => {
+  it('does not buffer a stream for a caller that reads slowly: the upstream waits', async () => {
+    // 24 MiB of text in 64 KiB deltas: more than the loopback socket buffers can hold between three processes' worth of sockets.
+    const big = 'x'.repeat(24 * 1024 * 1024);
+    fixture = await startGatewayFixture({
+      openai: { textChunk: 64 * 1024, reply: () => ({ kind: 'answer', text: big }) },
+    });
+    const started = performance.now();
+    const { received, resumedAt } = await new Promise<{ received: number; resumedAt: number }>(
+      (resolve, reject) => {
+        const call = request(`${fixture!.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${masterKey}`, 'content-type': 'application/json' },
+        });
+        call.on('response', (response) => {
+          let received = 0;
+          let resumedAt = 0;
+          response.pause();
+          setTimeout(() => {
+            resumedAt = performance.now();
+            response.resume();
+          }, 1_000);
+          response.on('data', (chunk: Buffer) => (received += chunk.length));
+          response.on('end', () => resolve({ received, resumedAt }));
+        });
+        call.on('error', reject);
+        call.end(
+          JSON.stringify({ model: 'gpt-fake', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+        );
+      },
+    );
+    expect(received).toBeGreaterThan(big.length);
+    // The upstream could only finish writing once the caller started reading again.
+    expect(fixture.openai.finishedAt[0]! - started).toBeGreaterThan(resumedAt - started - 50);
+  });
+});

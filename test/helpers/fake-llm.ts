@@ -79,6 +79,8 @@ export interface FakeLlm {
   requests: RecordedRequest[];
   /** Requests whose connection closed before the fake answered (the gateway gave up on them). */
   disconnects(): number;
+  /** When (performance.now()) the fake finished handing each answer to the kernel, in order. */
+  finishedAt: number[];
   close(): Promise<void>;
 }
 
@@ -361,6 +363,7 @@ export async function startFake(paths: string[], answer: Answer, options: FakeLl
   const requests: RecordedRequest[] = [];
   let count = 0;
   let disconnects = 0;
+  const finishedAt: number[] = [];
   const server: Server = createServer(async (request, response) => {
     const path = (request.url ?? '/').split('?')[0]!;
     if (request.method !== 'POST' || !paths.includes(path)) {
@@ -368,6 +371,7 @@ export async function startFake(paths: string[], answer: Answer, options: FakeLl
       response.end(JSON.stringify({ error: { message: `fake upstream has no ${request.method} ${path}` } }));
       return;
     }
+    response.on('finish', () => finishedAt.push(performance.now()));
     const body = await readJson(request);
     const recorded: RecordedRequest = { method: request.method, path, headers: request.headers, body };
     if (options.record !== false) requests.push(recorded);
@@ -423,6 +427,7 @@ export async function startFake(paths: string[], answer: Answer, options: FakeLl
     url: `http://127.0.0.1:${port}`,
     requests,
     disconnects: () => disconnects,
+    finishedAt,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
