@@ -119,7 +119,13 @@ export function expectValidLifecycle(parts: StreamPart[]): void {
     const [noun, verb] = part.type.startsWith('tool-input-')
       ? ['tool', part.type.slice('tool-input-'.length)]
       : (part.type.split('-') as [string, string]);
-    if ('id' in part && noun !== 'stream' && ['start', 'delta', 'end'].includes(verb)) {
+    if (part.type === 'provider-delta') {
+      // May also annotate an open text block (Anthropic citations).
+      expect(
+        open.has(`provider:${part.id}`) || open.has(`text:${part.id}`),
+        `provider-delta for ${part.id} outside a block`,
+      ).toBe(true);
+    } else if ('id' in part && noun !== 'stream' && ['start', 'delta', 'end'].includes(verb)) {
       const key = `${noun}:${part.id}`;
       if (verb === 'start') {
         expect(seen.has(key), `${key} started twice`).toBe(false);

@@ -209,6 +209,7 @@ export type StreamPart =
   | { type: 'tool-input-delta'; id: string; delta: string }
   | { type: 'tool-input-end'; id: string }
   | { type: 'provider-start'; id: string; protocol: ApiProtocol; data: Record<string, unknown> }
+  /** A delta only the block's protocol understands: for a provider block, or a text block (citations). */
   | { type: 'provider-delta'; id: string; data: Record<string, unknown> }
   | { type: 'provider-end'; id: string }
   | { type: 'usage'; usage: Partial<Usage> }

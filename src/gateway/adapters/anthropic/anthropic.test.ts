@@ -167,6 +167,9 @@ describe('Anthropic blocks with no neutral form (server tools such as web search
     ]);
     expect(message.content[0]).toMatchObject({ name: 'web_search', input: { query: 'bubblewrap sandbox' } });
     expect(message.content[1]).toMatchObject({ tool_use_id: 'srvtoolu_01WYG3ziw53XMcoyKL4XcZmE' });
+    expect(message.content[2]).toMatchObject({
+      citations: [{ type: 'web_search_result_location', url: 'https://example.invalid/bubblewrap' }],
+    });
   });
 
   it('are dropped for callers of other protocols, which keep the text', () => {

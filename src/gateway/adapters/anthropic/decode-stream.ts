@@ -120,7 +120,7 @@ export function createAnthropicStreamDecoder(context: DecodeContext = {}): Strea
 
   function applyDelta(block: OpenBlock | undefined, delta: JsonRecord, parts: StreamPart[]): void {
     if (!block) return;
-    if (block.kind === 'provider') {
+    if (block.kind === 'provider' || (block.kind === 'text' && delta.type === 'citations_delta')) {
       parts.push({ type: 'provider-delta', id: block.id, data: delta });
     } else if (delta.type === 'text_delta' && block.kind === 'text' && typeof delta.text === 'string') {
       parts.push({ type: 'text-delta', id: block.id, delta: delta.text });

@@ -124,7 +124,9 @@ export function createAnthropicStreamEncoder(context: EncodeContext): StreamEnco
       case 'provider-start':
         return part.protocol === 'anthropic-messages' ? open(`provider:${part.id}`, part.data) : '';
       case 'provider-delta':
-        return blocks.has(`provider:${part.id}`) ? delta(`provider:${part.id}`, part.data, {}) : '';
+        // Anthropic citations arrive as deltas of a text block.
+        if (blocks.has(`provider:${part.id}`)) return delta(`provider:${part.id}`, part.data, {});
+        return blocks.has(`text:${part.id}`) ? delta(`text:${part.id}`, part.data, {}) : '';
       case 'provider-end':
         return stop(`provider:${part.id}`);
       case 'text-start':
