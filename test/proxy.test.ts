@@ -92,6 +92,79 @@ describe('egress proxy over plain HTTP', () => {
     expect(upstream.connections()).toBe(1);
   });
 
+  it('applies backpressure to large responses and reuses the upstream connection afterwards', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024, 'z');
+    upstream = await startHttpUpstream((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': big.length });
+      response.end(big);
+    });
+    harness = await startProxyHarness({ allow: ['api.test'], bodyCapBytes: 1024 });
+    const slowRead = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: harness!.port,
+          path: `http://api.test:${upstream!.port}/big`,
+          agent: false,
+        },
+        (response) => {
+          let size = 0;
+          response.pause(); // let the proxy's buffers fill before reading anything
+          setTimeout(() => {
+            response.on('data', (chunk: Buffer) => (size += chunk.length));
+            response.on('end', () => resolve(size));
+            response.resume();
+          }, 300);
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+    expect(slowRead).toBe(big.length);
+    const again = await proxiedRequest(harness.port, `http://api.test:${upstream.port}/again`);
+    expect(again.body.length).toBe(big.length);
+    expect(upstream.connections()).toBe(1);
+    const flows = await harness.waitForFlows(2);
+    expect(flows[0]!.response!.body).toMatchObject({ size: big.length, truncated: true });
+  });
+
+  it('forwards chunked uploads, HEAD requests, and survives an upstream closing idle connections', async () => {
+    upstream = await startHttpUpstream((request, response, body) => {
+      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(body.length + 3) });
+      response.end(request.method === 'HEAD' ? undefined : `got${body.toString()}`);
+    });
+    harness = await startProxyHarness({ allow: ['api.test'] });
+    const upload = await new Promise<string>((resolve, reject) => {
+      const request = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: harness!.port,
+          method: 'POST',
+          path: `http://api.test:${upstream!.port}/up`,
+          agent: false,
+        },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk));
+          response.on('end', () => resolve(text));
+        },
+      );
+      request.on('error', reject);
+      request.write('part one, ');
+      setTimeout(() => request.end('part two'), 50);
+    });
+    expect(upload).toBe('gotpart one, part two');
+    expect(upstream.seen[0]!.headers['transfer-encoding']).toBe('chunked');
+    const head = await proxiedRequest(harness.port, `http://api.test:${upstream.port}/h`, { method: 'HEAD' });
+    expect(head).toMatchObject({ status: 200, body: '' });
+    expect(head.headers['content-length']).toBe('3');
+    // The upstream drops idle keep-alive connections; the next request must not fail.
+    await upstream.close();
+    upstream = await startHttpUpstream(echoHandler('fresh'));
+    const after = await proxiedRequest(harness.port, `http://api.test:${upstream.port}/`);
+    expect(after.body).toBe('fresh');
+  });
+
   it('follows a policy replaced while the session runs', async () => {
     upstream = await startHttpUpstream(echoHandler());
     harness = await startProxyHarness({ allow: ['127.0.0.1'] });

@@ -6,7 +6,8 @@ import type { FlowSink } from './flow.js';
 import type { ForwardHook } from './hooks.js';
 import type { HostPolicy } from './policy.js';
 import type { TunnelInfo } from './target.js';
-import type { Authorization, LookupFunction, UpstreamAgents } from './upstream.js';
+import type { Authorization, LookupFunction } from './upstream.js';
+import type { UpstreamPool } from './upstream-client.js';
 
 /** One sandbox session as the proxy sees it: the listener its traffic arrives on identifies it. */
 export interface ProxySession {
@@ -61,7 +62,8 @@ export interface ListenerContext {
   upstreamTimeoutMs: number;
   tunnelFirstByteTimeoutMs: number;
   upstreamTrust: SecureContext;
-  agents: UpstreamAgents;
+  /** Keep-alive connections to upstreams, per listener (so upstream key log lines belong to one session). */
+  pool: UpstreamPool;
   /** CONNECT facts per inner socket (TLS or plain), looked up by the request handlers. */
   tunnels: WeakMap<Duplex, TunnelInfo>;
   /** Parses HTTP inside CONNECT tunnels; never listens itself. */

@@ -1,14 +1,8 @@
-import {
-  STATUS_CODES,
-  request as httpRequest,
-  type IncomingMessage,
-  type RequestOptions,
-  type ServerResponse,
-} from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { createBodyCapture } from './capture.js';
+import { createBodyCapture, EMPTY_BODY } from './capture.js';
+import type { TLSSocket } from 'node:tls';
 import type { ListenerContext } from './context.js';
 import { answer, emitFlow, newFlow, recordAnswer, sendAnswer, type WarrenAnswer } from './exchange.js';
 import type { FlowPolicy, FlowRecord, FlowTls } from './flow.js';
@@ -292,23 +286,16 @@ function forwardUpstream(
   flow.policy = flow.policy.decision === 'allow' ? flow.policy : flowPolicyOf(authorization.decision);
   const begun = performance.now();
   const secure = destination.scheme === 'https';
-  const headers = withHost(endToEndHeaders(rawHeaders, false), destination);
-  const options: RequestOptions & { servername?: string; secureContext?: unknown } = {
-    host: authorization.address,
-    port: destination.port,
-    method: request.method,
-    path: destination.path,
-    headers: headers as unknown as RequestOptions['headers'],
-    setHost: false,
-    maxHeaderSize: 64 * 1024,
-    agent: secure ? context.agents.https : context.agents.http,
-  };
-  if (secure) {
-    options.secureContext = context.upstreamTrust;
-    if (isIP(destination.host) === 0) options.servername = destination.host;
-  }
-  const upstreamRequest = (secure ? httpsRequest : httpRequest)(options);
+  const body =
+    request.headers['content-length'] !== undefined
+      ? 'length'
+      : request.headers['transfer-encoding'] !== undefined
+        ? 'chunked'
+        : 'none';
   const requestCapture = createBodyCapture(context.bodyCapBytes);
+  const responseCapture = createBodyCapture(context.bodyCapBytes);
+  let sink: BodySink | undefined;
+  let awaitingDrain = false;
   let done = false;
   let sentAt = begun;
   let headersAt = begun;
@@ -319,6 +306,7 @@ function forwardUpstream(
     clearTimeout(timer);
     const end = performance.now();
     flow.request.body = requestCapture.result();
+    if (flow.response) flow.response.body = responseCapture.result();
     flow.durationMs = Date.now() - flow.startedAt;
     flow.timings.send = sentAt - begun;
     flow.timings.wait = headersAt - sentAt;
@@ -327,14 +315,9 @@ function forwardUpstream(
     emitFlow(context, flow);
   };
 
-  const timer = setTimeout(() => {
-    const timeout = Object.assign(new Error('upstream timeout'), { code: 'WARREN_UPSTREAM_TIMEOUT' });
-    upstreamRequest.destroy(timeout);
-  }, context.upstreamTimeoutMs);
-
-  upstreamRequest.on('finish', () => (sentAt = performance.now()));
-  upstreamRequest.on('error', (error) => {
+  const fail = (error: Error): void => {
     if (done) return;
+    sink?.end(false);
     if (response.headersSent) {
       response.destroy();
       finish(`upstream failed mid-response: ${error.message}`);
@@ -344,58 +327,90 @@ function forwardUpstream(
     sendAnswer(response, reply);
     recordAnswer(flow, reply);
     finish(`${(error as NodeJS.ErrnoException).code ?? 'error'}: ${error.message}`);
-  });
-  upstreamRequest.on('response', (upstreamResponse) => {
-    clearTimeout(timer);
-    headersAt = performance.now();
-    const tlsSocket = upstreamResponse.socket as {
-      alpnProtocol?: string | false;
-      getCipher?: () => { name: string };
-    };
-    if (secure && tlsSocket.getCipher) {
-      flow.tls = { ...flow.tls, upstreamProtocol: 'TLS', upstreamCipher: tlsSocket.getCipher().name };
-    }
-    const status = upstreamResponse.statusCode ?? 502;
-    const statusText = upstreamResponse.statusMessage ?? STATUS_CODES[status] ?? '';
-    const responseCapture = createBodyCapture(context.bodyCapBytes);
-    flow.response = {
-      status,
-      statusText,
-      httpVersion: `HTTP/${upstreamResponse.httpVersion}`,
-      headers: redactRawHeaders(upstreamResponse.rawHeaders),
-      body: responseCapture.result(),
-    };
-    response.writeHead(status, statusText, endToEndHeaders(upstreamResponse.rawHeaders, false));
-    const sink = sinkOf?.(status, upstreamResponse.rawHeaders);
-    upstreamResponse.on('data', (chunk: Buffer) => {
-      responseCapture.add(chunk);
-      sink?.write(chunk);
-    });
-    upstreamResponse.on('error', () => response.destroy());
-    upstreamResponse.pipe(response);
-    response.on('finish', () => {
-      flow.response!.body = responseCapture.result();
-      sink?.end(upstreamResponse.complete);
-      finish();
-    });
-    response.on('close', () => {
-      sink?.end(false);
-      if (done) return;
-      flow.response!.body = responseCapture.result();
-      upstreamRequest.destroy();
-      finish(
-        upstreamResponse.complete
-          ? 'client closed the connection'
-          : 'client or upstream closed the connection mid-response',
-      );
-    });
-  });
+  };
+
+  const exchange = context.pool.request(
+    {
+      secure,
+      address: authorization.address!,
+      port: destination.port,
+      servername: secure && isIP(destination.host) === 0 ? destination.host : undefined,
+    },
+    {
+      method: request.method ?? 'GET',
+      path: destination.path,
+      headers: withHost(endToEndHeaders(rawHeaders, false), destination),
+      body,
+    },
+    {
+      onResponse(head, socket) {
+        clearTimeout(timer);
+        headersAt = performance.now();
+        const tlsSocket = socket as Partial<TLSSocket>;
+        if (secure && tlsSocket.getCipher) {
+          flow.tls = { ...flow.tls, upstreamProtocol: 'TLS', upstreamCipher: tlsSocket.getCipher().name };
+        }
+        const statusText = head.statusText || STATUS_CODES[head.status] || '';
+        flow.response = {
+          status: head.status,
+          statusText,
+          httpVersion: `HTTP/${head.httpVersion}`,
+          headers: redactRawHeaders(head.rawHeaders),
+          body: EMPTY_BODY,
+        };
+        response.writeHead(head.status, statusText, endToEndHeaders(head.rawHeaders, false));
+        sink = sinkOf?.(head.status, head.rawHeaders);
+      },
+      onData(chunk) {
+        responseCapture.add(chunk);
+        sink?.write(chunk);
+        const flowing = response.write(chunk);
+        if (!flowing && !awaitingDrain) {
+          awaitingDrain = true;
+          response.once('drain', () => {
+            awaitingDrain = false;
+            exchange.resume();
+          });
+        }
+        return flowing;
+      },
+      onEnd() {
+        sink?.end(true);
+        response.end();
+        finish();
+      },
+      onError: fail,
+    },
+  );
+
+  const timer = setTimeout(() => {
+    exchange.abort();
+    fail(Object.assign(new Error('upstream timeout'), { code: 'WARREN_UPSTREAM_TIMEOUT' }));
+  }, context.upstreamTimeoutMs);
+
   response.on('close', () => {
-    if (!done && !response.headersSent) {
-      upstreamRequest.destroy();
-      finish('client closed the connection before the response');
+    if (done) return;
+    sink?.end(false);
+    exchange.abort();
+    finish(
+      response.headersSent
+        ? 'client closed the connection mid-response'
+        : 'client closed the connection before the response',
+    );
+  });
+  if (body === 'none') {
+    exchange.endBody();
+    return;
+  }
+  request.on('data', (chunk: Buffer) => {
+    requestCapture.add(chunk);
+    if (!exchange.writeBody(chunk)) {
+      request.pause();
+      exchange.onDrain(() => request.resume());
     }
   });
-  request.on('data', (chunk: Buffer) => requestCapture.add(chunk));
-  request.pipe(upstreamRequest);
+  request.on('end', () => {
+    sentAt = performance.now();
+    exchange.endBody();
+  });
 }

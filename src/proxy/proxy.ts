@@ -9,7 +9,8 @@ import { answer, writeAnswerToSocket } from './exchange.js';
 import { handleRequest } from './forward.js';
 import { badRequestText } from './refusal-text.js';
 import { handleConnect } from './tunnel.js';
-import { createUpstreamAgents, createUpstreamTrust, type LookupFunction } from './upstream.js';
+import { createUpstreamTrust, type LookupFunction } from './upstream.js';
+import { createUpstreamPool } from './upstream-client.js';
 import { handleUpgrade } from './websocket.js';
 
 /**
@@ -108,7 +109,10 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
         answer(400, 'Bad Request', badRequestText('CONNECT inside a CONNECT tunnel')),
       );
     });
-    const agents = createUpstreamAgents(session.onKeylog);
+    const pool = createUpstreamPool({
+      trust: upstreamTrust,
+      ...(session.onKeylog ? { onKeylog: session.onKeylog } : {}),
+    });
     const sockets = new Set<Duplex>();
     outerServer.on('connect', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
       handleConnect(getContext(), request, socket, head),
@@ -117,7 +121,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     try {
       await listenOn(outerServer, target);
     } catch (error) {
-      agents.destroy();
+      pool.destroy();
       const where = 'path' in target ? target.path : `${target.host ?? '127.0.0.1'}:${target.port}`;
       throw new WarrenError(
         'conflict',
@@ -151,7 +155,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
       upstreamTimeoutMs: options.upstreamTimeoutMs ?? 60_000,
       tunnelFirstByteTimeoutMs: options.tunnelFirstByteTimeoutMs ?? 30_000,
       upstreamTrust,
-      agents,
+      pool,
       tunnels: new WeakMap(),
       innerServer,
       listenerHost,
@@ -169,7 +173,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
           outerServer.closeAllConnections();
           innerServer.closeAllConnections();
           for (const socket of sockets) socket.destroy();
-          agents.destroy();
+          pool.destroy();
         }).then(async () => {
           if ('path' in target) await unlink(target.path).catch(() => undefined);
         });

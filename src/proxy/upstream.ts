@@ -1,6 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { formatIp, parseIp } from './addresses.js';
@@ -82,28 +80,6 @@ export function createUpstreamTrust(extraTrust: readonly string[], env: NodeJS.P
     SYSTEM_BUNDLES.map((path) => readBundle(path)).find((bundle) => bundle.length > 0) ?? [];
   const ca = [...rootCertificates, ...systemBundle, ...readBundle(env.NODE_EXTRA_CA_CERTS), ...extraTrust];
   return createSecureContext({ ca });
-}
-
-export interface UpstreamAgents {
-  http: HttpAgent;
-  https: HttpsAgent;
-  destroy(): void;
-}
-
-/** One keep-alive pool per listener, so that upstream TLS key log lines belong to one session. */
-export function createUpstreamAgents(onKeylog: ((line: Buffer) => void) | undefined): UpstreamAgents {
-  const pool = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
-  const http = new HttpAgent(pool);
-  const https = new HttpsAgent(pool);
-  if (onKeylog) https.on('keylog', (line: Buffer) => onKeylog(line));
-  return {
-    http,
-    https,
-    destroy() {
-      http.destroy();
-      https.destroy();
-    },
-  };
 }
 
 /** Copies Node's rawHeaders minus hop-by-hop ones (and those the Connection header names). */
