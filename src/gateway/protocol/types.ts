@@ -8,6 +8,9 @@
  * - Tool results live in `user` messages (Anthropic's model); the OpenAI adapters split them into
  *   `tool` messages / `function_call_output` items on the way out.
  * - Stream parts follow vercel/ai's `<noun>-<verb>` naming; errors are parts, not exceptions.
+ * - Between two ends of one protocol nothing is lost: what has no neutral form travels verbatim, tagged
+ *   with its protocol (`providerOptions`, `ToolDefinition.original`/`providerDefined`, `ProviderPart` and
+ *   `provider-*` stream parts, `rawFinishReason`), and is dropped for the other protocols.
  */
 
 export type ApiProtocol = 'anthropic-messages' | 'openai-chat' | 'openai-responses';
