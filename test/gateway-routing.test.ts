@@ -178,6 +178,24 @@ describe('routing across deployments', () => {
     expect(usage[0]).toMatchObject({ status: 200, error: expect.any(String) });
   });
 
+  it('closes within its grace period even while a call is under way', async () => {
+    const stalled = await extraFake({ reply: () => ({ kind: 'stall' }) });
+    const fixture = await startGatewayFixture({
+      extraModels: [
+        { model_name: 'slow', litellm_params: { model: 'openai/x', api_base: `${stalled.url}/v1` } },
+      ],
+      gateway: { closeGraceMs: 200 },
+    });
+    const pending = openaiClient(fixture.url)
+      .chat.completions.create({ model: 'slow', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((caught: unknown) => caught);
+    await expect.poll(() => stalled.requests.length).toBe(1);
+    const started = Date.now();
+    await fixture.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await pending).toBeInstanceOf(Error);
+  });
+
   it('aborts the upstream call when the caller goes away', async () => {
     const stalled = await extraFake({ reply: () => ({ kind: 'stall' }) });
     const { url, usage } = await fixtureWith({

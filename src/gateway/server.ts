@@ -29,6 +29,8 @@ export interface GatewayOptions {
   /** Largest non-streamed upstream answer read; 64 MiB by default. */
   maxUpstreamBodyBytes?: number;
   now?: () => number;
+  /** How long `close()` lets calls under way finish before cutting them; 5 s by default. */
+  closeGraceMs?: number;
   /** One line per finished request, for `warren gateway`'s console; nothing when absent. */
   log?: (line: string) => void;
 }
@@ -52,7 +54,7 @@ export interface Gateway {
   revokeSessionToken(sessionId: string): boolean;
   /** Starts a listening server on the handler (the standalone `warren gateway`). */
   listen(port: number, host?: string): Promise<AddressInfo>;
-  /** Stops listening and drops pooled upstream connections. */
+  /** Stops listening, lets calls under way finish (within `closeGraceMs`), drops pooled upstream connections. */
   close(): Promise<void>;
 }
 
@@ -254,9 +256,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       const closing = [...servers].map(
         (server) => new Promise<void>((resolve) => server.close(() => resolve())),
       );
-      // Calls under way finish; then the sockets left are idle keep-alive ones (some clients open
-      // spare connections that never carry a request, which Node does not count as idle).
-      if (inFlight > 0) await new Promise<void>((resolve) => (onIdle = resolve));
+      // Calls under way get a grace period to finish; then every socket is closed, idle keep-alive
+      // ones included (some clients open spare connections that Node does not count as idle).
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          onIdle = resolve;
+          timer = setTimeout(resolve, options.closeGraceMs ?? 5_000);
+        });
+        clearTimeout(timer);
+      }
       for (const server of servers) server.closeAllConnections();
       await Promise.all(closing);
       servers.clear();
