@@ -75,9 +75,18 @@ export async function createNpmSessionRig(options: {
             workspace,
             proxy: { socketPath },
             env: { npm_config_registry: options.registryUrl, npm_config_update_notifier: 'false' },
-            command: ['npm', 'install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'],
+            command: [
+              'npm',
+              'install',
+              '--no-audit',
+              '--no-fund',
+              '--no-package-lock',
+              '--loglevel=error',
+              '--fetch-retries=1',
+              '--fetch-timeout=30000',
+            ],
           },
-          { timeoutMs: 120_000 },
+          { timeoutMs: 90_000 },
         );
         return { ...result, workspace, ms: performance.now() - started };
       } finally {
