@@ -30,4 +30,9 @@ export interface SandboxDriver {
   available(): Promise<DriverAvailability>;
   /** Validates the spec, prepares host resources (temp files, cgroups) and returns the command to spawn. */
   plan(spec: SandboxSpec): Promise<LaunchPlan>;
+  /**
+   * Removes what sessions of a crashed Warren left behind (containers, for podman/docker). Call once at start,
+   * before any session runs; `keep` spares sessions known to be alive. Absent where nothing can be left behind.
+   */
+  reconcileLeftovers?(keep?: (sessionId: string) => boolean): Promise<{ removed: string[] }>;
 }
