@@ -1,5 +1,5 @@
 import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { LimitEnforcement } from '../driver.js';
 import type { CgroupLocation } from './cgroup-discovery.js';
 
@@ -154,38 +154,47 @@ async function createV2Cgroup(
 ): Promise<void> {
   const own = request.location.v2;
   const controllers = limits.map((limit) => CONTROLLER_OF[limit]);
+  const valueOf = (limit: CgroupLimit) => request.limits[limit] as number;
   if (!own) {
     for (const limit of limits)
       result.unenforced.push({
         limit,
-        value: request.limits[limit] as number,
+        value: valueOf(limit),
         reason: `no cgroup hierarchy offers the ${CONTROLLER_OF[limit]} controller`,
       });
     return;
   }
-  const parent = join(own, 'warren');
-  const folder = join(parent, request.name);
-  try {
-    await enableV2Controllers(own, controllers);
-    await makeFolder(parent);
-    await enableV2Controllers(parent, controllers);
-    await mkdir(folder);
-    created.push(folder);
-    for (const limit of limits)
-      await applySettings(folder, v2Settings(limit, request.limits[limit] as number));
-    result.procsFiles.push(join(folder, 'cgroup.procs'));
-    for (const limit of limits)
-      result.enforcement.push({
-        limit,
-        value: request.limits[limit] as number,
-        mechanism: `cgroup v2 at ${folder}`,
-      });
-  } catch (error) {
-    for (const limit of limits)
-      result.unenforced.push({
-        limit,
-        value: request.limits[limit] as number,
-        reason: `cgroup v2 ${folder}: ${describeError(error)}`,
-      });
+  const reasons: string[] = [];
+  for (const base of await v2Bases(own)) {
+    const parent = join(base, 'warren');
+    const folder = join(parent, request.name);
+    try {
+      // Below our own cgroup this fails while it holds processes ("no internal processes"), unless it is the root.
+      if (base === own) await enableV2Controllers(own, controllers);
+      await makeFolder(parent);
+      await enableV2Controllers(parent, controllers);
+      await mkdir(folder);
+      created.push(folder);
+      for (const limit of limits) await applySettings(folder, v2Settings(limit, valueOf(limit)));
+      result.procsFiles.push(join(folder, 'cgroup.procs'));
+      for (const limit of limits)
+        result.enforcement.push({ limit, value: valueOf(limit), mechanism: `cgroup v2 at ${folder}` });
+      return;
+    } catch (error) {
+      reasons.push(`${folder}: ${describeError(error)}`);
+    }
   }
+  for (const limit of limits)
+    result.unenforced.push({ limit, value: valueOf(limit), reason: `cgroup v2 ${reasons.join('; ')}` });
+}
+
+/**
+ * Where a v2 session cgroup may go: beside our own cgroup first (its parent has the controllers enabled and no
+ * processes of its own; this is what a systemd delegation such as user@UID.service or Delegate=yes allows), then
+ * below our own cgroup (works where that is the root cgroup, e.g. in a container with its own cgroup namespace).
+ */
+async function v2Bases(own: string): Promise<string[]> {
+  const parent = dirname(own);
+  const parentIsCgroup = parent !== own && (await exists(join(parent, 'cgroup.controllers')));
+  return parentIsCgroup ? [parent, own] : [own];
 }
