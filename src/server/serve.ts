@@ -47,6 +47,17 @@ function urlHost(host: string): string {
 }
 
 /** Opens the runtime, marks leftover sessions ended, and serves the API and the web app. */
+/** Whether a process still runs (signal 0 checks without sending anything). */
+function isProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   checkBind({
     host: options.host,
@@ -65,7 +76,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   let server: Server | undefined;
   try {
-    const ended = runtime.store.sessions.endAllRunning(Date.now());
+    const ended = runtime.store.sessions.endAllRunning(Date.now(), isProcessAlive);
     if (ended > 0) options.log?.(`warren: marked ${ended} session(s) from an earlier run as ended`);
     const driver = await resolveDriver(runtime.config.sandbox.driver);
     const sessions = createSessionManager({

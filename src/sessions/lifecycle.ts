@@ -75,7 +75,7 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
     command: options.command,
     workspace: options.workspace,
     driver: parts.driver.name,
-    details: { ...options.details, policy: options.policy.explain() },
+    details: { ...options.details, policy: options.policy.explain(), ownerPid: process.pid },
   });
   let listener: ProxyListener | undefined;
   let token: string | undefined;

@@ -68,8 +68,11 @@ export interface SessionRepository {
   get(id: string): SessionRow | undefined;
   list(options?: { limit?: number }): SessionRow[];
   update(id: string, changes: Partial<Pick<SessionRow, 'state' | 'endedAt' | 'exitCode' | 'details'>>): void;
-  /** Marks every session still starting/running as ended (used at start-up after a crash). */
-  endAllRunning(now: number): number;
+  /**
+   * Marks sessions still starting/running as ended (used at start-up after a crash), except those whose
+   * owning process (`details.ownerPid`) `isAlive` says still runs: a concurrent `warren run`, say.
+   */
+  endAllRunning(now: number, isAlive?: (pid: number) => boolean): number;
   /** Deletes the session and its recorded flows; false when there was no such session. */
   remove(id: string): boolean;
 }
@@ -122,10 +125,18 @@ export function createSessionRepository(database: SqliteDatabase): SessionReposi
       const parameters = Object.fromEntries(names.map((name) => [name, values[name]]));
       database.prepare(`UPDATE sessions SET ${assignments} WHERE id = @id`).run({ ...parameters, id });
     },
-    endAllRunning(now) {
-      return database
-        .prepare(`UPDATE sessions SET state = 'ended', ended_at = ? WHERE state IN ('starting', 'running')`)
-        .run(now).changes;
+    endAllRunning(now, isAlive = () => false) {
+      const running = database
+        .prepare(`SELECT id, details FROM sessions WHERE state IN ('starting', 'running')`)
+        .all() as Array<{ id: string; details: string }>;
+      const end = database.prepare(`UPDATE sessions SET state = 'ended', ended_at = ? WHERE id = ?`);
+      let ended = 0;
+      for (const { id, details } of running) {
+        const owner = (JSON.parse(details) as { ownerPid?: unknown }).ownerPid;
+        if (typeof owner === 'number' && isAlive(owner)) continue;
+        ended += end.run(now, id).changes;
+      }
+      return ended;
     },
     remove(id) {
       return database.transaction(() => {

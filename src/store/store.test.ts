@@ -75,6 +75,19 @@ describe('store', () => {
     store.close();
   });
 
+  it('at start-up ends orphaned sessions but not those whose owner process still runs', () => {
+    const store = openStore(':memory:');
+    const base = { kind: 'run', command: [], workspace: '/w', driver: 'bwrap' };
+    store.sessions.create({ ...base, id: 'live', createdAt: 1, state: 'running', details: { ownerPid: 41 } });
+    store.sessions.create({ ...base, id: 'dead', createdAt: 2, state: 'running', details: { ownerPid: 42 } });
+    store.sessions.create({ ...base, id: 'old', createdAt: 3, state: 'running', details: {} });
+    expect(store.sessions.endAllRunning(10, (pid) => pid === 41)).toBe(2);
+    expect(store.sessions.get('live')?.state).toBe('running');
+    expect(store.sessions.get('dead')?.state).toBe('ended');
+    expect(store.sessions.get('old')?.state).toBe('ended');
+    store.close();
+  });
+
   it('records flows in batches, with bodies only when asked, filtered and paged', () => {
     const store = openStore(':memory:');
     store.flows.record(flow('a', 's-1'));
