@@ -218,3 +218,41 @@ describe.each(ALL_PROTOCOLS)('%s never crashes', (protocol) => {
     }
   });
 });
+
+describe('an error body in a successful answer', () => {
+  it.each([
+    [
+      'anthropic-messages',
+      { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } },
+      529,
+      'Overloaded',
+    ],
+    [
+      'openai-chat',
+      { error: { message: 'Rate limit reached', type: 'tokens', code: 'rate_limit_exceeded' } },
+      429,
+      'Rate limit reached',
+    ],
+    ['openai-chat', { error: 'model not loaded' }, 502, 'model not loaded'],
+    [
+      'openai-responses',
+      {
+        id: 'r',
+        status: 'failed',
+        output: [],
+        error: null,
+        response: { error: { code: 'server_error', message: 'boom' } },
+      },
+      502,
+      'boom',
+    ],
+  ] as const)('%s: becomes the error it describes', (protocol, body, status, message) => {
+    let thrown: unknown;
+    try {
+      getAdapter(protocol).decodeUpstreamResponse(body);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isGatewayError(thrown) && thrown.toInfo()).toMatchObject({ status, message });
+  });
+});

@@ -6,9 +6,11 @@ import { mergeUsage, emptyUsage } from '../shared/finish.js';
 import { partsFromAnthropicContent } from './content.js';
 import { finishReasonFromAnthropic } from './map-stop-reason.js';
 import { usageFromAnthropic } from './usage.js';
+import { throwIfErrorBody } from '../shared/error-in-body.js';
 
 /** A non-streaming `/v1/messages` answer from an Anthropic upstream → neutral result. */
 export function decodeAnthropicResponse(body: unknown, context: DecodeContext = {}): ModelResponse {
+  throwIfErrorBody(body);
   if (!isRecord(body) || !Array.isArray(body.content))
     throw badUpstreamBody('expected an Anthropic message with content');
   const toolNames = context.toolNames ?? identityToolNames;

@@ -5,9 +5,11 @@ import type { ContentPart, DecodeContext, ModelResponse } from '../../protocol/t
 import { emptyUsage, finishReasonWithToolCalls, mergeUsage } from '../shared/finish.js';
 import { finishReasonFromOpenAi } from './map-finish-reason.js';
 import { usageFromOpenAiChat } from './usage.js';
+import { throwIfErrorBody } from '../shared/error-in-body.js';
 
 /** A non-streaming chat completion from an OpenAI-compatible upstream → neutral result. */
 export function decodeOpenAiChatResponse(body: unknown, context: DecodeContext = {}): ModelResponse {
+  throwIfErrorBody(body);
   if (!isRecord(body) || !Array.isArray(body.choices))
     throw badUpstreamBody('expected a chat completion with choices');
   const toolNames = context.toolNames ?? identityToolNames;

@@ -11,9 +11,11 @@ import type {
 import { emptyUsage, finishReasonWithToolCalls, mergeUsage } from '../shared/finish.js';
 import { freeformInputJson } from './freeform.js';
 import { finishReasonFromResponse, usageFromResponses } from './usage.js';
+import { throwIfErrorBody } from '../shared/error-in-body.js';
 
 /** A non-streaming `/responses` answer from an OpenAI upstream → neutral result. */
 export function decodeResponsesResponse(body: unknown, context: DecodeContext = {}): ModelResponse {
+  throwIfErrorBody(body);
   if (!isRecord(body) || !Array.isArray(body.output))
     throw badUpstreamBody('expected a Responses object with output');
   const toolNames = context.toolNames ?? identityToolNames;
