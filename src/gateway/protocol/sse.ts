@@ -15,6 +15,8 @@ export function createSseParser(): SseParser {
   let eventName: string | undefined;
   let dataLines: string[] = [];
   let lastId: string | undefined;
+  /** How much of `buffer` is known to hold no line end (a CR at its very end is left unscanned). */
+  let scanned = 0;
 
   function processLine(line: string, events: SseEvent[]): void {
     if (line === '') {
@@ -41,7 +43,8 @@ export function createSseParser(): SseParser {
   function drain(final: boolean): SseEvent[] {
     const events: SseEvent[] = [];
     let lineStart = 0;
-    let index = 0;
+    // Resume where the last scan stopped: rescanning a long unfinished line on every chunk is quadratic.
+    let index = scanned;
     while (index < buffer.length) {
       const code = buffer.charCodeAt(index);
       if (code === LINE_FEED || code === CARRIAGE_RETURN) {
@@ -54,6 +57,7 @@ export function createSseParser(): SseParser {
       }
     }
     buffer = buffer.slice(lineStart);
+    scanned = index - lineStart;
     return events;
   }
 
@@ -68,6 +72,7 @@ export function createSseParser(): SseParser {
       // A last event without its blank line still counts: upstreams that close abruptly often omit it.
       if (buffer !== '') processLine(buffer, events);
       buffer = '';
+      scanned = 0;
       processLine('', events);
       return events;
     },
