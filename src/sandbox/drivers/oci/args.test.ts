@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeSandboxSpec, type SandboxSpec } from '../../spec.js';
-import { buildOciRunArgs, LAUNCHER_PATH } from './args.js';
+import { spawnSync } from 'node:child_process';
+import { buildOciRunArgs, dropOtherVariablesLines, LAUNCHER_PATH } from './args.js';
 import type { OciHostFacts, OciRunSettings } from './facts.js';
 
 const podmanFacts: OciHostFacts = {
@@ -204,6 +205,25 @@ describe('buildOciRunArgs (docker)', () => {
     const { args } = build({}, dockerFacts, dockerSettings);
     expect(valuesOf(args, '--tmpfs')).toContain('/home/agent:rw,nosuid,nodev,mode=0700,uid=1000,gid=1000');
     expect(valuesOf(args, '--volume').some((entry) => entry.endsWith(',U'))).toBe(false);
+  });
+
+  it("drops the image's variables in the launcher, since docker has no --unsetenv-all", () => {
+    const { launcher } = build({}, dockerFacts, dockerSettings);
+    expect(launcher).toContain("awk 'BEGIN { for (name in ENVIRON) print name }'");
+    expect(launcher).toMatch(/case "\$warren_name" in [A-Za-z_|]*WARREN_SESSION/);
+    expect(build().launcher).not.toContain('ENVIRON'); // podman: --unsetenv-all does it
+    const script = [...dropOtherVariablesLines(new Set(['PATH', 'KEEP_ME'])), 'env'].join('\n');
+    const result = spawnSync('/bin/sh', ['-c', script], {
+      env: { PATH: '/usr/bin:/bin', KEEP_ME: 'kept', IMAGE_SECRET: 'from-the-image', NODE_VERSION: '22' },
+    });
+    const names = result.stdout
+      .toString()
+      .trim()
+      .split('\n')
+      .map((line) => line.split('=')[0]);
+    expect(names).toContain('KEEP_ME');
+    expect(names).not.toContain('IMAGE_SECRET');
+    expect(names).not.toContain('NODE_VERSION');
   });
 
   it('refuses per-container user maps, which docker does not have', () => {

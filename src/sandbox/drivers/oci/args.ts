@@ -118,17 +118,33 @@ function limitArgs(spec: NormalizedSandboxSpec, facts: OciHostFacts): string[] {
 }
 
 /**
- * The sh script run inside: checks the image has socat, drops the engine's own variables, gives HOME its mode,
- * then the shared launcher (proxy bridge, CPU rlimit, exec of the command).
+ * sh lines that unset every variable not in `keep`: docker has no --unsetenv-all, so the image's ENV would
+ * otherwise reach the command. awk lists the names (ENVIRON), as sh has no portable way to.
+ */
+export function dropOtherVariablesLines(keep: ReadonlySet<string>): string[] {
+  const names = [...keep].filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name));
+  return [
+    `for warren_name in $(awk 'BEGIN { for (name in ENVIRON) print name }' 2>/dev/null); do`,
+    `  case "$warren_name" in ${names.join('|')}) ;; *) unset "$warren_name" 2>/dev/null ;; esac`,
+    'done',
+    'unset warren_name',
+  ];
+}
+
+/**
+ * The sh script run inside: drops the engine's (and on docker the image's) own variables, gives HOME its mode,
+ * links caches, checks the image has socat, then the shared launcher (proxy bridge, CPU rlimit, exec).
  */
 export function buildOciLauncher(
   spec: NormalizedSandboxSpec,
   settings: OciRunSettings,
   keep: Set<string>,
+  engine: OciHostFacts['engine'] = 'podman',
 ): string {
   const lines: string[] = [];
   const drop = ENGINE_VARIABLES.filter((name) => !keep.has(name));
   if (drop.length > 0) lines.push(`unset ${drop.join(' ')}`);
+  if (engine === 'docker') lines.push(...dropOtherVariablesLines(keep));
   lines.push(`chmod 0700 ${SANDBOX_PATHS.home} 2>/dev/null`);
   lines.push(...cacheLinkLines(settings));
   if (spec.proxy)
@@ -190,7 +206,7 @@ export function buildOciRunArgs(
   if (podman) args.push('--unsetenv-all');
   for (const [name, value] of Object.entries(environment)) args.push('--env', `${name}=${value}`);
 
-  const launcher = buildOciLauncher(spec, settings, new Set(Object.keys(environment)));
+  const launcher = buildOciLauncher(spec, settings, new Set(Object.keys(environment)), facts.engine);
   args.push('--entrypoint', '/bin/sh', settings.image, LAUNCHER_PATH, ...spec.command);
   return { args, launcher };
 }
