@@ -228,7 +228,9 @@ export function runSandboxDriverContract(
       const processes = listing.trim().split('\n');
       // Only the sandbox's own programs: its init, the launcher or command shell, the bridge and ps itself.
       const programs = new Set(processes.map((line) => line.trim().split(/\s+/)[1]?.split('/').pop()));
-      for (const program of programs) expect(['bwrap', 'sh', 'socat', 'ps']).toContain(program);
+      // podman-init/docker-init: the container engines' --init (pid 1, reaps and forwards signals).
+      const sandboxPrograms = ['bwrap', 'podman-init', 'docker-init', 'sh', 'socat', 'ps'];
+      for (const program of programs) expect(sandboxPrograms).toContain(program);
       expect(processes.length).toBeLessThanOrEqual(6);
       expect(procEntries.trim().split('\n').length).toBeLessThanOrEqual(6);
       expect(result.stdout).not.toContain('vitest');
