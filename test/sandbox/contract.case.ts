@@ -99,6 +99,17 @@ export function runSandboxDriverContract(
       expect(existsSync(join(fixture.workspace, 'w'))).toBe(true);
     });
 
+    contractTest('uses the spec host name, and /etc/hosts names localhost', async () => {
+      // Shell builtins only, so that minimal images without getent can run it.
+      const hostsLookup =
+        'while read -r address names; do case " $names " in *" localhost "*) echo "$address localhost";; esac; done < /etc/hosts';
+      const result = await run(`uname -n; ${hostsLookup}`, { hostname: 'agent-box' });
+      expect(result.stderr).toBe('');
+      const [hostname, localhost] = result.stdout.trim().split('\n');
+      expect(hostname).toBe('agent-box');
+      expect(localhost).toMatch(/^(127\.0\.0\.1|::1)\s+localhost/);
+    });
+
     contractTest('sets the environment contract and nothing from the host', async () => {
       const result = await run('env');
       const inside = Object.fromEntries(
