@@ -67,6 +67,26 @@ describe('bwrap driver', () => {
     expect(allowed.stdout).toBe('0\nnested-created\n');
   });
 
+  it('escape: refused system calls answer ENOSYS inside, and the filter descriptor does not leak', async (context) => {
+    requireBwrap(context);
+    // perl (Debian's essential perl-base) makes raw system calls: io_uring_setup, bpf, userfaultfd, keyctl, getpid.
+    const numbers = process.arch === 'arm64' ? [425, 280, 282, 219, 172] : [425, 321, 323, 250, 39];
+    const calls = numbers.map(
+      (number) => `perl -e 'syscall(${number}, 0, 0, 0); print "${number}:", $!+0, "\\n"'`,
+    );
+    const script = ['/bin/sh', '-c', `readlink /proc/$$/fd/3 || echo no-fd-3; ${calls.join('; ')}`];
+    const filtered = await runSandboxed(createBwrapDriver(), fixture.spec(script));
+    if (/perl: not found/.test(filtered.stderr))
+      throw new Error('perl is missing: apt-get install perl-base');
+    const [getpid, ...refused] = [numbers.at(-1), ...numbers.slice(0, -1)];
+    expect(filtered.stdout).toContain('no-fd-3');
+    for (const number of refused) expect(filtered.stdout).toContain(`${number}:38\n`);
+    expect(filtered.stdout).toContain(`${getpid}:0\n`);
+    // Positive control: without the filter the same calls reach the kernel and fail otherwise (bad arguments).
+    const unfiltered = await runSandboxed(createBwrapDriver({ syscallFilter: false }), fixture.spec(script));
+    for (const number of refused) expect(unfiltered.stdout).not.toContain(`${number}:38\n`);
+  });
+
   it('refuses a pids limit when no cgroup can take it (fail closed)', async (context) => {
     requireBwrap(context);
     const driver = createBwrapDriver({ cgroupLocation: noCgroups });

@@ -117,6 +117,27 @@ describe('wrapWithCgroupJoin', () => {
     }
   });
 
+  it('opens input files on their descriptors for the command', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'warren-join-'));
+    try {
+      const filter = join(folder, "filter's.bpf");
+      writeFileSync(filter, 'filter-bytes');
+      const wrapped = wrapWithCgroupJoin(
+        [],
+        { file: '/bin/sh', args: ['-c', 'cat <&3'] },
+        {
+          inputFiles: [{ fd: 3, path: filter }],
+        },
+      );
+      expect(spawnSync(wrapped.file, wrapped.args).stdout.toString()).toBe('filter-bytes');
+      expect(() => wrapWithCgroupJoin([], wrapped, { inputFiles: [{ fd: 1, path: filter }] })).toThrow(
+        RangeError,
+      );
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start the command when a cgroup cannot be joined', () => {
     const wrapped = wrapWithCgroupJoin(['/nonexistent/cgroup.procs'], {
       file: '/bin/echo',

@@ -20,6 +20,8 @@ export interface BwrapHostFacts {
   socatPath: string | undefined;
   /** Memory cap per process (RLIMIT_AS, KiB) when no memory cgroup could take spec.limits.memoryBytes. */
   memoryFallbackKiB: number | undefined;
+  /** Descriptor on which the plan's host wrapper opens the seccomp filter (seccomp.ts); absent: no filter. */
+  seccompFd?: number;
   /** GPU device binds and /sys from buildBwrapGpuArgs (src/sandbox/gpu.ts); absent or [] without spec.gpu. */
   gpuArgs?: string[];
 }
@@ -98,6 +100,7 @@ export function buildBwrapArgs(
     spec.hostname,
   );
   args.push('--cap-drop', 'ALL');
+  if (facts.seccompFd !== undefined) args.push('--seccomp', String(facts.seccompFd));
   args.push(...filesystemArgs(spec, facts));
   args.push('--chdir', SANDBOX_PATHS.workspace, '--clearenv');
   for (const [name, value] of Object.entries(environmentOfNormalizedSpec(spec)))

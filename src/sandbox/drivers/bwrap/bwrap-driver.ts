@@ -20,6 +20,7 @@ import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildBwrapArgs, missingSocat, type RootEntry } from './args.js';
 import { buildGeneratedEtcFiles } from './etc-files.js';
+import { buildSeccompProgram, encodeSeccompProgram, seccompArchitectureOf } from './seccomp.js';
 import {
   BWRAP_CANDIDATES,
   findExecutable,
@@ -45,12 +46,17 @@ export interface BwrapDriverOptions {
   gpuHostFacts?: GpuHostFacts;
   /** Allow user namespaces inside the sandbox (nested sandboxes, Chromium's sandbox). Default false. */
   nestedUserNamespaces?: boolean;
+  /** Install the seccomp filter of seccomp.ts (x86_64 and aarch64 hosts). Default true. */
+  syscallFilter?: boolean;
   /** WARREN_HOME/caches: where shared package caches live. Without it a spec asking for caches is refused. */
   cachesDir?: string;
 }
 
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
 const BWRAP_PROCESS_ENV = { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' };
+
+/** The descriptor bwrap reads the seccomp filter from; opened by the plan's host-side shell. */
+const SECCOMP_FD = 3;
 
 /** coreutils env(1); /bin/env is the same file on merged-/usr systems. */
 const ENV_PATH = '/usr/bin/env';
@@ -165,6 +171,13 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       await Promise.all(
         etcFiles.map((file) => writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 })),
       );
+      const seccompArchitecture =
+        options.syscallFilter === false ? undefined : seccompArchitectureOf(process.arch);
+      const seccompPath = join(stateFolder, 'seccomp.bpf');
+      if (seccompArchitecture)
+        await writeFile(seccompPath, encodeSeccompProgram(buildSeccompProgram(seccompArchitecture)), {
+          mode: 0o600,
+        });
       cgroups = await createCgroupsFor(spec, options.cgroupLocation);
       const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
       const args = buildBwrapArgs(
@@ -175,6 +188,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
           generatedEtcNames: etcFiles.map((file) => file.name),
           socatPath: socat,
           memoryFallbackKiB,
+          seccompFd: seccompArchitecture ? SECCOMP_FD : undefined,
           gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
         },
         { nestedUserNamespaces: options.nestedUserNamespaces },
@@ -182,10 +196,11 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       // bwrap's own process is pid 1 inside and its environ is readable there: `env -i` makes sure it holds only
       // BWRAP_PROCESS_ENV even when a caller spawns the plan with its own environment (node-pty's default).
       const clearedEnvironment = Object.entries(BWRAP_PROCESS_ENV).map(([name, value]) => `${name}=${value}`);
-      const command = wrapWithCgroupJoin(cgroups?.procsFiles ?? [], {
-        file: ENV_PATH,
-        args: ['-i', ...clearedEnvironment, bwrap, ...args],
-      });
+      const command = wrapWithCgroupJoin(
+        cgroups?.procsFiles ?? [],
+        { file: ENV_PATH, args: ['-i', ...clearedEnvironment, bwrap, ...args] },
+        { inputFiles: seccompArchitecture ? [{ fd: SECCOMP_FD, path: seccompPath }] : [] },
+      );
       let cleaned: Promise<void> | undefined;
       return { ...command, env: { ...BWRAP_PROCESS_ENV }, limits, cleanup: () => (cleaned ??= cleanup()) };
     } catch (error) {
