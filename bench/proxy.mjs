@@ -1,9 +1,11 @@
 // Egress proxy benchmark: Warren's proxy (recording into SQLite) against mitmdump, same upstream, same
 // wrk script, same run. Usage: npm run build && node bench/proxy.mjs [--duration 10] [--connections 8]
+// [--rounds 5]: the duration is split into rounds alternating Warren and mitmdump, so that load from
+// other processes on a shared machine hits both alike.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -16,6 +18,7 @@ const argument = (name, fallback) => {
 };
 const duration = argument('duration', 10);
 const connections = argument('connections', 8);
+const rounds = argument('rounds', 5);
 const children = [];
 let clockTicks = 100;
 
@@ -91,6 +94,22 @@ async function wrk(proxyPort, target, seconds) {
   return { requestsPerSecond, failures, errors, latency, command: `wrk ${args.join(' ')}` };
 }
 
+function combine(slices) {
+  const requests = slices.reduce((sum, slice) => sum + slice.requestsPerSecond * slice.seconds, 0);
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0);
+  const cpu = slices.reduce((sum, slice) => sum + slice.cpuSeconds, 0);
+  return {
+    requestsPerSecond: Math.round(requests / seconds),
+    cpuMicrosecondsPerRequest: Math.round((cpu / requests) * 1e6),
+    failures: slices.reduce((sum, slice) => sum + slice.failures, 0),
+    socketErrors: slices.map((slice) => slice.errors).filter(Boolean),
+    latency: slices.map((slice) => slice.latency),
+    command: slices[0].command,
+  };
+}
+
+const round2 = (value) => Math.round(value * 100) / 100;
+
 async function main() {
   for (const tool of ['wrk', 'mitmdump']) {
     await run('sh', ['-c', `command -v ${tool}`]).catch(() => {
@@ -104,41 +123,46 @@ async function main() {
 
   const warren = startChild(process.execPath, [join(here, 'proxy-warren.mjs')]);
   const warrenPort = Number(await warren.firstLine);
+  const confdir = mkdtempSync(join(tmpdir(), 'warren-bench-mitm-'));
+  const mitmPort = await freePort();
+  const mitm = startChild('mitmdump', [
+    ...['--listen-host', '127.0.0.1', '--listen-port', String(mitmPort), '-q', '--set', `confdir=${confdir}`],
+  ]);
+  await waitForPort(mitmPort);
   await wrk(warrenPort, target, 2); // warm-up: JIT, pools
-  const warrenResult = await measure(warren.child.pid, warrenPort, target, duration);
+  await wrk(mitmPort, target, 2);
+
+  // Alternate short slices so that load from other processes on a shared machine hits both alike.
+  const warrenSlices = [];
+  const mitmSlices = [];
+  const slice = duration / rounds;
+  for (let round = 0; round < rounds; round++) {
+    warrenSlices.push({ ...(await measure(warren.child.pid, warrenPort, target, slice)), seconds: slice });
+    mitmSlices.push({ ...(await measure(mitm.child.pid, mitmPort, target, slice)), seconds: slice });
+  }
   const recorded = new Promise((resolve) =>
     warren.child.on('exit', () => resolve(/recorded (\d+)/.exec(warren.stderr())?.[1])),
   );
   warren.child.kill('SIGTERM');
   const recordedFlows = Number(await recorded);
-
-  const confdir = mkdtempSync(join(tmpdir(), 'warren-bench-mitm-'));
-  const mitmPort = await freePort();
-  const mitm = startChild('mitmdump', [
-    '--listen-host',
-    '127.0.0.1',
-    '--listen-port',
-    String(mitmPort),
-    '-q',
-    '--set',
-    `confdir=${confdir}`,
-  ]);
-  await waitForPort(mitmPort);
-  await wrk(mitmPort, target, 2);
-  const mitmResult = await measure(mitm.child.pid, mitmPort, target, duration);
   mitm.child.kill('SIGTERM');
   rmSync(confdir, { recursive: true, force: true });
 
+  const warrenResult = combine(warrenSlices);
+  const mitmResult = combine(mitmSlices);
   const report = {
     upstream: '1 KiB body, keep-alive, loopback',
     connections,
     durationSeconds: duration,
+    rounds,
     warren: { ...warrenResult, recordedFlows },
     mitmdump: mitmResult,
-    ratio: Math.round((warrenResult.requestsPerSecond / mitmResult.requestsPerSecond) * 100) / 100,
-    cpuPerRequestRatio:
-      Math.round((mitmResult.cpuMicrosecondsPerRequest / warrenResult.cpuMicrosecondsPerRequest) * 100) / 100,
-    loadAverage: (await import('node:os')).loadavg().map((value) => Math.round(value * 100) / 100),
+    ratio: round2(warrenResult.requestsPerSecond / mitmResult.requestsPerSecond),
+    roundRatios: warrenSlices.map((one, index) =>
+      round2(one.requestsPerSecond / mitmSlices[index].requestsPerSecond),
+    ),
+    cpuPerRequestRatio: round2(mitmResult.cpuMicrosecondsPerRequest / warrenResult.cpuMicrosecondsPerRequest),
+    loadAverage: loadavg().map(round2),
   };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
