@@ -58,6 +58,23 @@ describe('upstream pool', () => {
     expect(upstream.connections()).toBe(2);
   });
 
+  it('refuses line breaks in a header value instead of splitting the request', async () => {
+    const upstream = await startDroppingServer();
+    const pool = createUpstreamPool({ trust: createSecureContext() });
+    cleanup.push(
+      () => pool.destroy(),
+      () => upstream.server.close(),
+    );
+    const smuggling: UpstreamRequestHead = {
+      method: 'GET',
+      path: '/',
+      headers: ['Host', 'a.test', 'X-Token', 'v\r\nGET /admin HTTP/1.1'],
+      body: 'none',
+    };
+    await expect(send(pool, upstream.port, smuggling)).rejects.toThrow(/line break in the header X-Token/);
+    expect(upstream.connections()).toBe(0);
+  });
+
   it('does not resend a request whose body was already streamed', async () => {
     const upstream = await startDroppingServer();
     const pool = createUpstreamPool({ trust: createSecureContext() });

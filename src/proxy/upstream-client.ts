@@ -69,10 +69,18 @@ function keyOf(target: UpstreamTarget): string {
   return `${target.secure ? 's' : 'p'} ${target.address} ${target.port} ${target.servername ?? ''}`;
 }
 
+/** Line breaks in a header would let a rewritten header (hooks) split the request: refuse them. */
+const LINE_BREAK = /[\r\n]/;
+
 function serializeHead(head: UpstreamRequestHead): string {
+  if (LINE_BREAK.test(head.path) || LINE_BREAK.test(head.method))
+    throw new Error('line break in the request line');
   let text = `${head.method} ${head.path} HTTP/1.1\r\n`;
   for (let index = 0; index + 1 < head.headers.length; index += 2) {
-    text += `${head.headers[index]}: ${head.headers[index + 1]}\r\n`;
+    const name = head.headers[index]!;
+    const value = head.headers[index + 1]!;
+    if (LINE_BREAK.test(name) || LINE_BREAK.test(value)) throw new Error(`line break in the header ${name}`);
+    text += `${name}: ${value}\r\n`;
   }
   if (head.body === 'chunked') text += 'Transfer-Encoding: chunked\r\n';
   return `${text}\r\n`;
@@ -162,7 +170,13 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     handlers: UpstreamHandlers,
   ): UpstreamExchange {
     const key = keyOf(target);
-    const serialized = serializeHead(head);
+    let serialized: string;
+    try {
+      serialized = serializeHead(head);
+    } catch (error) {
+      queueMicrotask(() => handlers.onError(error as Error));
+      return { writeBody: () => true, endBody() {}, onDrain() {}, resume() {}, abort() {} };
+    }
     let pooled = take(target, key);
     let reused = pooled.used;
     let requestSent = head.body === 'none';
