@@ -2,7 +2,6 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
-  chownSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -155,7 +154,6 @@ function writeStaging(folder: string): void {
   chmodSync(join(folder, 'tmp'), 0o1777);
   mkdirSync(join(folder, 'home/agent'), { recursive: true });
   chmodSync(join(folder, 'home/agent'), 0o700);
-  chownSync(join(folder, 'home/agent'), 1000, 1000);
   writeFileSync(
     join(folder, 'etc/passwd'),
     'root:x:0:0:root:/root:/usr/sbin/nologin\nagent:x:1000:1000:Warren agent:/home/agent:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
@@ -173,7 +171,7 @@ function fingerprint(files: string[], trees: string[]): string {
   }
   for (const tree of trees) hash.update(`tree ${tree} ${lstatSync(tree).mtimeMs}\n`);
   hash.update(writeStaging.toString());
-  hash.update('archive-v3');
+  hash.update('archive-v4');
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -207,9 +205,21 @@ export async function ensureTestImage(options: TestImageOptions = {}, engine = '
     const list = join(work, 'files.txt');
     writeFileSync(list, [...rootLinks(), ...files].join('\n') + '\n');
     const archive = join(work, 'rootfs.tar');
-    await run('tar', ['-cf', archive, '--no-recursion', '-T', list]);
-    if (trees.length > 0) await run('tar', ['-rf', archive, ...trees]);
-    await run('tar', ['-rf', archive, '-C', staging, '.']);
+    // Owned by root inside whoever builds it, except HOME, which belongs to the agent (uid 1000).
+    const root = ['--owner=0', '--group=0', '--numeric-owner'];
+    await run('tar', ['-cf', archive, ...root, '--no-recursion', '-T', list]);
+    if (trees.length > 0) await run('tar', ['-rf', archive, ...root, ...trees]);
+    await run('tar', ['-rf', archive, ...root, '-C', staging, '--exclude=./home/agent', '.']);
+    await run('tar', [
+      '-rf',
+      archive,
+      '--owner=1000',
+      '--group=1000',
+      '--numeric-owner',
+      '-C',
+      staging,
+      './home/agent',
+    ]);
     await run(engine, ['import', '--quiet', archive, tag], { maxBuffer: 16 * 1024 * 1024 });
     return tag;
   } finally {
