@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { downloadCacheRuleFor } from './cache-rules.js';
 import type { Header } from './flow.js';
@@ -23,7 +23,7 @@ export interface DownloadCache {
 export interface DownloadCacheOptions {
   /** e.g. WARREN_HOME/caches/proxy */
   dir: string;
-  /** Larger downloads are passed through but not kept (they would be held in memory when served). Default 256 MiB. */
+  /** Larger downloads are passed through but not kept. Default 1 GiB (hits are streamed from disk). */
   maxEntryBytes?: number;
 }
 
@@ -44,6 +44,17 @@ const KEPT_RESPONSE_HEADERS = new Set([
   'cache-control',
 ]);
 
+function parseMeta(text: string): EntryMeta | undefined {
+  try {
+    const meta = JSON.parse(text) as Partial<EntryMeta>;
+    if (typeof meta.url !== 'string' || typeof meta.size !== 'number' || !Array.isArray(meta.headers))
+      return undefined;
+    return meta as EntryMeta;
+  } catch {
+    return undefined;
+  }
+}
+
 function keyOf(url: string): string {
   return createHash('sha256').update(url).digest('hex');
 }
@@ -55,7 +66,7 @@ function headerValue(rawHeaders: readonly string[], name: string): string | unde
 }
 
 export function createDownloadCache(options: DownloadCacheOptions): DownloadCache {
-  const maxEntryBytes = options.maxEntryBytes ?? 256 * 1024 * 1024;
+  const maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024 * 1024;
   const counters = { hits: 0, stored: 0 };
   const entryPaths = (url: string) => {
     const key = keyOf(url);
@@ -68,16 +79,20 @@ export function createDownloadCache(options: DownloadCacheOptions): DownloadCach
     const paths = entryPaths(exchange.url);
     const metaText = await readFile(paths.meta, 'utf8').catch(() => undefined);
     if (metaText === undefined) return { kind: 'continue' };
-    const meta = JSON.parse(metaText) as EntryMeta;
-    const body = await readFile(paths.body).catch(() => undefined);
-    if (meta.url !== exchange.url || !body || body.length !== meta.size) return { kind: 'continue' };
+    const meta = parseMeta(metaText);
+    if (!meta) return { kind: 'continue' }; // a damaged entry is a miss; the next complete download replaces it
+    const size = await stat(paths.body).then(
+      (stats) => stats.size,
+      () => -1,
+    );
+    if (meta.url !== exchange.url || size !== meta.size) return { kind: 'continue' };
     counters.hits += 1;
     return {
       kind: 'answer',
       status: 200,
       statusText: 'OK',
-      headers: [...meta.headers, ['Content-Length', String(body.length)], ['X-Warren-Cache', 'hit']],
-      body,
+      headers: [...meta.headers, ['Content-Length', String(size)], ['X-Warren-Cache', 'hit']],
+      body: { file: paths.body },
       note: `served from the proxy download cache (${rule.name})`,
     };
   }

@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createBodyCapture } from './capture.js';
 import type { ListenerContext } from './context.js';
@@ -26,7 +27,10 @@ export function hookExchangeOf(
   };
 }
 
-/** Writes a hook's own answer (binary body, e.g. a cached tarball) and records it in the flow. */
+/**
+ * Writes a hook's own answer and records it in the flow. A file body is streamed (a cached download may be
+ * large); the flow keeps its first bodyCapBytes like any other.
+ */
 export function sendHookAnswer(
   context: ListenerContext,
   response: ServerResponse,
@@ -37,14 +41,36 @@ export function sendHookAnswer(
     response.destroy();
     return;
   }
-  response.writeHead(reply.status, reply.statusText, reply.headers.flat());
-  response.end(flow.method === 'HEAD' ? undefined : reply.body);
   const capture = createBodyCapture(context.bodyCapBytes);
-  capture.add(reply.body);
-  recordAnswer(
-    flow,
-    { status: reply.status, statusText: reply.statusText, headers: reply.headers, body: '' },
-    capture.result(),
-  );
-  emitFlow(context, flow);
+  const finish = (error?: string) => {
+    recordAnswer(
+      flow,
+      { status: reply.status, statusText: reply.statusText, headers: reply.headers, body: '' },
+      capture.result(),
+    );
+    if (error !== undefined) flow.error = error;
+    emitFlow(context, flow);
+  };
+  response.writeHead(reply.status, reply.statusText, reply.headers.flat());
+  if (flow.method === 'HEAD') {
+    response.end();
+    finish();
+    return;
+  }
+  if (Buffer.isBuffer(reply.body)) {
+    capture.add(reply.body);
+    response.end(reply.body);
+    finish();
+    return;
+  }
+  const stream = createReadStream(reply.body.file);
+  stream.on('data', (chunk) => capture.add(chunk as Buffer));
+  stream.on('error', (error) => {
+    response.destroy();
+    finish(
+      `reading ${reply.body instanceof Buffer ? 'the body' : 'the cached file'} failed: ${error.message}`,
+    );
+  });
+  stream.on('end', () => finish());
+  stream.pipe(response);
 }

@@ -37,8 +37,15 @@ export interface HookResponse {
 export type HookDecision =
   /** Go on upstream, with these headers instead of the request's when given; `note` is added to the flow. */
   | { kind: 'continue'; rawHeaders?: string[]; note?: string }
-  /** Answer from Warren without contacting the upstream (e.g. a cached download). */
-  | { kind: 'answer'; status: number; statusText: string; headers: Header[]; body: Buffer; note: string }
+  /** Answer from Warren without contacting the upstream (e.g. a cached download, streamed from `bodyFile`). */
+  | {
+      kind: 'answer';
+      status: number;
+      statusText: string;
+      headers: Header[];
+      body: Buffer | { file: string };
+      note: string;
+    }
   /** Refuse with 403: the flow's policy becomes a deny with this rule and reason. */
   | { kind: 'refuse'; rule: string; reason: string };
 
