@@ -1,4 +1,6 @@
 import pty from '@lydell/node-pty';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
 import { isWarrenError } from '../../src/errors/index.js';
 import { createBwrapDriver, runSandboxed, type DriverAvailability } from '../../src/sandbox/index.js';
@@ -85,6 +87,23 @@ describe('bwrap driver', () => {
     // Positive control: without the filter the same calls reach the kernel and fail otherwise (bad arguments).
     const unfiltered = await runSandboxed(createBwrapDriver({ syscallFilter: false }), fixture.spec(script));
     for (const number of refused) expect(unfiltered.stdout).not.toContain(`${number}:38\n`);
+  });
+
+  it("puts Warren's CA bundle where tools that ignore the CA variables look", async (context) => {
+    requireBwrap(context);
+    const bundlePath = join(fixture.root, 'bundle.pem');
+    writeFileSync(bundlePath, '# warren test bundle\n');
+    const script = ['/bin/sh', '-c', 'env -u SSL_CERT_FILE head -c 64 /etc/ssl/certs/ca-certificates.crt'];
+    const withBundle = await runSandboxed(
+      createBwrapDriver(),
+      fixture.spec(script, { caBundlePath: bundlePath }),
+    );
+    expect(withBundle.stdout).toBe('# warren test bundle\n');
+    // Without a bundle the system's own file is there, unchanged.
+    const without = await runSandboxed(createBwrapDriver(), fixture.spec(script));
+    expect(without.stdout).toBe(
+      readFileSync('/etc/ssl/certs/ca-certificates.crt').subarray(0, 64).toString(),
+    );
   });
 
   it('refuses a pids limit when no cgroup can take it (fail closed)', async (context) => {

@@ -77,6 +77,16 @@ describe('buildBwrapArgs', () => {
     expect(args.filter((arg) => arg === '/etc')).toEqual([]);
   });
 
+  it('overlays the system CA bundle with the Warren bundle, only when both exist', () => {
+    const systemCaBundle = '/etc/ssl/certs/ca-certificates.crt';
+    const overlay = `/var/lib/warren/ca.pem -> ${systemCaBundle}`;
+    expect(binds(argsFor({}, { systemCaBundle }), '--ro-bind')).toContain(overlay);
+    expect(binds(argsFor({ caBundlePath: undefined }, { systemCaBundle }), '--ro-bind')).not.toContain(
+      overlay,
+    );
+    expect(binds(argsFor(), '--ro-bind').join()).not.toContain(systemCaBundle);
+  });
+
   it('gives private /tmp, HOME and /dev/shm, and remounts the root read-only after all mounts', () => {
     const text = argsFor().join(' ');
     expect(text).toContain('--perms 1777 --tmpfs /tmp');

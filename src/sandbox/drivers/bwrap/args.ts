@@ -20,6 +20,11 @@ export interface BwrapHostFacts {
   socatPath: string | undefined;
   /** Memory cap per process (RLIMIT_AS, KiB) when no memory cgroup could take spec.limits.memoryBytes. */
   memoryFallbackKiB: number | undefined;
+  /**
+   * The system's default CA bundle file (Debian: /etc/ssl/certs/ca-certificates.crt) when it is present among the
+   * bound /etc entries; with spec.caBundlePath it is overlaid by Warren's bundle, a superset of it.
+   */
+  systemCaBundle?: string;
   /** Descriptor on which the plan's host wrapper opens the seccomp filter (seccomp.ts); absent: no filter. */
   seccompFd?: number;
   /** GPU device binds and /sys from buildBwrapGpuArgs (src/sandbox/gpu.ts); absent or [] without spec.gpu. */
@@ -65,6 +70,9 @@ function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): str
   for (const name of facts.generatedEtcNames)
     args.push('--ro-bind', `${facts.generatedEtcDir}/${name}`, `/etc/${name}`);
   if (spec.caBundlePath) args.push('--ro-bind', spec.caBundlePath, SANDBOX_PATHS.caBundle);
+  // Programs that ignore the CA variables (apt, wget, OpenSSL's defaults) then trust Warren's CA too.
+  if (spec.caBundlePath && facts.systemCaBundle)
+    args.push('--ro-bind', spec.caBundlePath, facts.systemCaBundle);
   if (spec.proxy) args.push('--ro-bind', spec.proxy.socketPath, SANDBOX_PATHS.proxySocket);
   args.push('--bind', spec.workspace, SANDBOX_PATHS.workspace);
   for (const mount of spec.mounts)

@@ -27,6 +27,7 @@ import {
   isExecutable,
   readRootEntries,
   readSafeEtcEntries,
+  readSystemCaBundle,
   SOCAT_CANDIDATES,
 } from './host-facts.js';
 
@@ -126,12 +127,17 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
   const bwrapPath = async () => options.bwrapPath ?? (await findExecutable(BWRAP_CANDIDATES));
   const socatPath = async () => findExecutable(options.socatPath ? [options.socatPath] : SOCAT_CANDIDATES);
   // The host's top-level layout and /etc allow-list entries are read once per driver: ~30 stat calls per session.
-  let layout: Promise<{ rootEntries: RootEntry[]; etcEntries: string[] }> | undefined;
+  let layout:
+    | Promise<{ rootEntries: RootEntry[]; etcEntries: string[]; systemCaBundle: string | undefined }>
+    | undefined;
   const hostLayout = () =>
-    (layout ??= Promise.all([readRootEntries(), readSafeEtcEntries()]).then(([rootEntries, etcEntries]) => ({
-      rootEntries,
-      etcEntries,
-    })));
+    (layout ??= Promise.all([readRootEntries(), readSafeEtcEntries()]).then(
+      async ([rootEntries, etcEntries]) => ({
+        rootEntries,
+        etcEntries,
+        systemCaBundle: await readSystemCaBundle(etcEntries),
+      }),
+    ));
 
   async function available(): Promise<DriverAvailability> {
     const bwrap = await bwrapPath();

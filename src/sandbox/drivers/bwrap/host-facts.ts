@@ -49,3 +49,13 @@ export async function readSafeEtcEntries(): Promise<string[]> {
 /** bwrap and socat where Debian and most distributions put them; socat must lie under /usr to be seen inside. */
 export const BWRAP_CANDIDATES = ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap'];
 export const SOCAT_CANDIDATES = ['/usr/bin/socat', '/usr/local/bin/socat'];
+
+/** Where Debian-like systems keep the default CA bundle that OpenSSL, GnuTLS and most tools read. */
+const SYSTEM_CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+
+/** The system CA bundle path when /etc/ssl/certs is bound and holds it as a regular file, else undefined. */
+export async function readSystemCaBundle(etcEntries: string[]): Promise<string | undefined> {
+  if (!etcEntries.includes('/etc/ssl/certs')) return undefined;
+  const stats = await lstat(SYSTEM_CA_BUNDLE).catch(() => undefined);
+  return stats?.isFile() ? SYSTEM_CA_BUNDLE : undefined;
+}
