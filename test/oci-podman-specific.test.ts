@@ -98,7 +98,7 @@ describe('podman driver', () => {
       expect((await driver.reconcileLeftovers()).removed).toHaveLength(1);
       expect(containersOf(instance)).toEqual([]);
     } finally {
-      execFileSync('podman', ['rm', '--force', crashed, alive, foreign]);
+      execFileSync('podman', ['rm', '--force', '--ignore', crashed, alive, foreign]);
     }
   });
 

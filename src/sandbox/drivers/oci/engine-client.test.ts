@@ -27,7 +27,7 @@ describe('engine client', () => {
   });
 
   it('removes at once', () => {
-    expect(removeArgs('podman', ['a'])).toEqual(['rm', '--force', '--time', '0', 'a']);
+    expect(removeArgs('podman', ['a'])).toEqual(['rm', '--force', '--ignore', '--time', '0', 'a']);
     expect(removeArgs('docker', ['a'])).toEqual(['rm', '--force', 'a']);
   });
 

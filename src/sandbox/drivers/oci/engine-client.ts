@@ -74,7 +74,10 @@ export function parseLeftoverList(output: string): { id: string; sessionId: stri
 
 /** `rm -f` that kills at once: the session is over, nothing inside deserves a grace period. */
 export function removeArgs(engine: OciEngineName, names: string[]): string[] {
-  return engine === 'podman' ? ['rm', '--force', '--time', '0', ...names] : ['rm', '--force', ...names];
+  // --ignore: one that is already gone (--rm got there first) must not stop the removal of the others.
+  return engine === 'podman'
+    ? ['rm', '--force', '--ignore', '--time', '0', ...names]
+    : ['rm', '--force', ...names];
 }
 
 export function imageExistsArgs(engine: OciEngineName, image: string): string[] {
