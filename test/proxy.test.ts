@@ -165,6 +165,19 @@ describe('egress proxy over plain HTTP', () => {
     expect(after.body).toBe('fresh');
   });
 
+  it('forwards header bytes unchanged, non-ASCII included', async () => {
+    upstream = await startHttpUpstream(echoHandler());
+    harness = await startProxyHarness({ allow: ['api.test'] });
+    const head = `GET http://api.test:${upstream.port}/ HTTP/1.1\r\nHost: api.test:${upstream.port}\r\nX-Name: caf`;
+    const bytes = Buffer.concat([
+      Buffer.from(head),
+      Buffer.from([0xe9]),
+      Buffer.from('\r\nConnection: close\r\n\r\n'),
+    ]);
+    expect(await rawExchange(harness.port, bytes, /hello from upstream/)).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(upstream.seen[0]!.headers['x-name']).toBe('caf\u00e9');
+  });
+
   it('follows a policy replaced while the session runs', async () => {
     upstream = await startHttpUpstream(echoHandler());
     harness = await startProxyHarness({ allow: ['127.0.0.1'] });

@@ -56,6 +56,18 @@ export function upstreamErrorAnswer(what: string, error: unknown, timeoutMs: num
   return answer(502, 'Bad Gateway', upstreamFailureText(what, problem));
 }
 
+/**
+ * A header from Node's rawHeaders. Reading `request.headers` instead would build Node's lazy headers
+ * object on every request of the hot path.
+ */
+export function rawHeaderValue(rawHeaders: readonly string[], lowerName: string): string | undefined {
+  for (let index = 0; index < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index]!;
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return rawHeaders[index + 1];
+  }
+  return undefined;
+}
+
 /** The Host upstream sees is always the authority that was checked (see target.ts). */
 export function withHost(headers: string[], destination: Destination): string[] {
   const kept: string[] = ['Host', formatAuthority(destination.scheme, destination.host, destination.port)];
@@ -77,7 +89,12 @@ export function handleRequest(
 ): void {
   const startedAt = Date.now();
   const tunnel = context.tunnels.get(request.socket);
-  const target = requestTarget(request.url ?? '/', request.headers.host, tunnel, context.listenerHost);
+  const target = requestTarget(
+    request.url ?? '/',
+    rawHeaderValue(request.rawHeaders, 'host'),
+    tunnel,
+    context.listenerHost,
+  );
   if (target.kind === 'bad-request') {
     const reply = answer(400, 'Bad Request', badRequestText(target.problem));
     const flow = newFlow(context, {
@@ -287,9 +304,9 @@ function forwardUpstream(
   const begun = performance.now();
   const secure = destination.scheme === 'https';
   const body =
-    request.headers['content-length'] !== undefined
+    rawHeaderValue(request.rawHeaders, 'content-length') !== undefined
       ? 'length'
-      : request.headers['transfer-encoding'] !== undefined
+      : rawHeaderValue(request.rawHeaders, 'transfer-encoding') !== undefined
         ? 'chunked'
         : 'none';
   const requestCapture = createBodyCapture(context.bodyCapBytes);

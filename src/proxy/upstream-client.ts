@@ -248,7 +248,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
           fail(Object.assign(new Error('the upstream closed the connection'), { code: 'ECONNRESET' }));
         }
       };
-      pooled.socket.write(serialized);
+      // Node decodes header bytes as latin1; writing them back as latin1 keeps non-ASCII bytes intact.
+      pooled.socket.write(serialized, 'latin1');
     }
 
     attach();
