@@ -183,6 +183,23 @@ function rootLinks(): string[] {
   });
 }
 
+/** Test images of the same flavour with another fingerprint (host binaries changed since): dropped, best effort. */
+async function removeOlderTestImages(engine: string, tag: string): Promise<void> {
+  const repository = tag.slice(0, tag.lastIndexOf(':'));
+  const listed = await run(engine, [
+    'images',
+    '--filter',
+    `reference=${repository}`,
+    '--format',
+    '{{.Repository}}:{{.Tag}}',
+  ]).then(
+    (result) => result.stdout,
+    () => '',
+  );
+  const older = listed.split('\n').filter((line) => line.startsWith(`${repository}:`) && line !== tag);
+  if (older.length > 0) await run(engine, ['rmi', ...older]).catch(() => undefined); // one still in use stays
+}
+
 /**
  * Builds (once) and returns the tag of a test image for `engine` (podman). Fails with the Debian package to
  * install when a needed host tool is missing.
@@ -221,6 +238,7 @@ export async function ensureTestImage(options: TestImageOptions = {}, engine = '
       './home/agent',
     ]);
     await run(engine, ['import', '--quiet', archive, tag], { maxBuffer: 16 * 1024 * 1024 });
+    await removeOlderTestImages(engine, tag);
     return tag;
   } finally {
     rmSync(work, { recursive: true, force: true });
