@@ -205,6 +205,14 @@ async function removeOlderTestImages(engine: string, tag: string): Promise<void>
  * install when a needed host tool is missing.
  */
 export async function ensureTestImage(options: TestImageOptions = {}, engine = 'podman'): Promise<string> {
+  const installed = await run(engine, ['--version']).then(
+    () => true,
+    () => false,
+  );
+  if (!installed)
+    throw new Error(
+      `${engine} is not installed: apt-get install ${engine === 'docker' ? 'docker.io' : engine}`,
+    );
   const { files, trees } = await collectEntries(options);
   const flavour = [options.withNode ? 'node' : '', options.withGit ? 'git' : ''].filter(Boolean).join('-');
   const tag = `localhost/warren-test-rootfs${flavour ? `-${flavour}` : ''}:${fingerprint(files, trees)}`;
