@@ -53,4 +53,25 @@ describe('warren run in a terminal', () => {
     expect(result.output).toContain('hi warren');
     expect(result.exitCode).toBe(4);
   });
+
+  it('delivers all output of a command that prints a lot and exits at once', async () => {
+    const { home, workspace } = freshDirectories();
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const result = await runInTerminal(
+        [
+          'run',
+          '--dir',
+          workspace,
+          '--',
+          'sh',
+          '-c',
+          'head -c 200000 /dev/zero | tr "\\0" a; echo; echo THE-END',
+        ],
+        { WARREN_HOME: home },
+      );
+      expect(result.exitCode).toBe(0);
+      expect(result.output.split('a').length - 1).toBe(200000);
+      expect(result.output).toContain('THE-END');
+    }
+  });
 });

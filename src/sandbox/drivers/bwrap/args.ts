@@ -118,6 +118,7 @@ export function buildBwrapArgs(
     proxy: spec.proxy && facts.socatPath ? { port: spec.proxy.port, socatPath: facts.socatPath } : undefined,
     cpuSeconds: spec.limits.cpuSeconds,
     addressSpaceKiB: facts.memoryFallbackKiB,
+    holdTerminalMs: spec.tty ? 100 : undefined,
   });
   args.push('--', '/bin/sh', '-c', launcher, 'warren-launcher', ...spec.command);
   return args;

@@ -45,6 +45,14 @@ describe('launcher script', () => {
     expect(result.stdout.toString()).toBe('a b|$HOME|`id`|');
   });
 
+  it('holds the terminal briefly after the command when asked, keeping its exit status', () => {
+    const script = buildLauncherScript({ holdTerminalMs: 50 });
+    expect(script).toContain('sleep 0.050');
+    const result = spawnSync('/bin/sh', ['-c', script, 'warren-launcher', 'sh', '-c', 'echo out; exit 9']);
+    expect(result.stdout.toString()).toBe('out\n');
+    expect(result.status).toBe(9);
+  });
+
   it('fails with a clear message and status 125 when the bridge cannot start', () => {
     const script = buildLauncherScript({
       proxy: { port: 3128, socatPath: '/nonexistent/socat' },

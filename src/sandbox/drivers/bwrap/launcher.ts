@@ -10,6 +10,12 @@ export interface LauncherOptions {
   cpuSeconds?: number;
   /** Fallback memory cap (RLIMIT_AS) when no memory cgroup is available. */
   addressSpaceKiB?: number;
+  /**
+   * Keep the terminal open this long after the command exits. Linux drops what the PTY master has not
+   * read yet once the last slave descriptor closes, so a command that prints and exits at once would
+   * lose its last output; the launcher stays (instead of exec'ing) and holds the slave open briefly.
+   */
+  holdTerminalMs?: number;
   /** Tries for the bridge to listen (the first spin, the rest sleep 5 ms): a bound wait, then the launch fails. */
   bridgeWaitTries?: number;
 }
@@ -69,6 +75,11 @@ export function buildLauncherScript(options: LauncherOptions): string {
     lines.push(
       `ulimit -v ${options.addressSpaceKiB} || { ${fail('could not set the address space limit')}; }`,
     );
-  lines.push('exec "$@"');
+  if (options.holdTerminalMs !== undefined) {
+    const seconds = (options.holdTerminalMs / 1000).toFixed(3);
+    lines.push('"$@"', 'warren_status=$?', `sleep ${seconds}`, 'exit "$warren_status"');
+  } else {
+    lines.push('exec "$@"');
+  }
   return lines.join('\n');
 }
