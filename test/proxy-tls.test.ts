@@ -235,6 +235,39 @@ describe('egress proxy with CONNECT and TLS interception', () => {
     expect(upstream.seen.map((seen) => seen.url)).toEqual(['/inside']);
   });
 
+  it('looks a CONNECT target up once and keeps the checked address for the whole tunnel', async () => {
+    const asked: string[] = [];
+    harness = await startProxyHarness({
+      allow: ['api.test'],
+      lookup: async (hostname) => {
+        asked.push(hostname);
+        // A resolver whose answer changes: later answers point where nothing listens (still loopback, so
+        // even a regression sends nothing off this machine).
+        return [{ address: asked.length === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+      },
+    });
+    upstream = await startHttpsUpstream(harness.upstreamCa, echoHandler('same address'));
+    const { socket } = await openTunnel(harness.port, `api.test:${upstream.port}`);
+    const tls = await secureTunnel(socket, 'api.test', harness.ca.certificatePem);
+    const host = `api.test:${upstream.port}`;
+    tls.write(`GET /1 HTTP/1.1\r\nHost: ${host}\r\n\r\nGET /2 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    const answers = await readUntil(tls, /same address[\s\S]*same address/);
+    expect(answers.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(asked).toEqual(['api.test']);
+    tls.destroy();
+  });
+
+  it('closes a tunnel in which the client stays silent, and records it', async () => {
+    harness = await startProxyHarness({ allow: ['api.test'], tunnelFirstByteTimeoutMs: 200 });
+    const { socket } = await openTunnel(harness.port, 'api.test:443');
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.resume();
+    await closed;
+    const [flow] = await harness.waitForFlows(1);
+    expect(flow).toMatchObject({ method: 'CONNECT', host: 'api.test', port: 443 });
+    expect(flow!.error).toBe('the client sent nothing inside the tunnel for 0.2 s');
+  });
+
   it('reports an upstream certificate it cannot verify as 502', async () => {
     harness = await startProxyHarness({ allow: ['api.test'], extraTrust: [] });
     upstream = await startHttpsUpstream(harness.upstreamCa, echoHandler());
