@@ -51,7 +51,7 @@ describe('image build arguments', () => {
     ]);
   });
 
-  it('uses plain progress on docker and passes build arguments', () => {
+  it('passes build arguments on docker, with plain progress from the environment (not a flag)', () => {
     const args = buildImageBuildArgs(
       {
         engine: 'docker',
@@ -67,8 +67,6 @@ describe('image build arguments', () => {
       'example/agent:1',
       '--file',
       '/x/Containerfile',
-      '--progress',
-      'plain',
       '--build-arg',
       'DEBIAN_IMAGE=mirror/debian:12',
       '/x',

@@ -45,10 +45,9 @@ export function buildImageBuildArgs(
     if (facts.runtime) args.push('--runtime', facts.runtime);
     args.push('--ulimit', `nofile=${facts.openFilesLimit}:${facts.openFilesLimit}`);
     args.push('--ulimit', `nproc=${facts.processLimit}:${facts.processLimit}`);
-  } else {
-    // Plain progress lines instead of BuildKit's redrawn panel, so a log or a pipe shows every step.
-    args.push('--progress', 'plain');
   }
+  // docker: no --progress flag, which the legacy builder (docker without buildx) refuses as unknown; plain
+  // progress comes from BUILDKIT_PROGRESS in the environment instead (imageBuildEnvironment).
   for (const [name, value] of Object.entries(request.buildArgs ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new WarrenError('invalid-argument', `Build argument name "${name}" is not valid`, {
@@ -58,6 +57,16 @@ export function buildImageBuildArgs(
   }
   args.push(dirname(containerfile));
   return args;
+}
+
+/** The engine process's environment for a build: BuildKit prints plain lines a log or pipe can show. */
+export function imageBuildEnvironment(
+  engine: OciEngineName,
+  hostEnv: NodeJS.ProcessEnv,
+): Record<string, string> {
+  const environment = engineProcessEnvironment(hostEnv);
+  if (engine === 'docker') environment.BUILDKIT_PROGRESS = 'plain';
+  return environment;
 }
 
 /**
@@ -93,7 +102,7 @@ export async function buildAgentImage(
   output.write(`$ ${request.engine} ${args.join(' ')}\n`);
   const status = await new Promise<number>((resolve, reject) => {
     const child = spawn(enginePath, args, {
-      env: engineProcessEnvironment(hostEnv),
+      env: imageBuildEnvironment(request.engine, hostEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (chunk: Buffer) => output.write(chunk));
