@@ -158,8 +158,9 @@ describe('gateway authentication', () => {
     }
     const token1 = fixture.gateway.issueSessionToken('session-1');
     expect(await callBoth(front1.url, token1)).toEqual([200, 200]);
-    // A token carried out of its sandbox is refused on another session's socket.
+    // A token carried out of its sandbox is refused on another session's socket, and outside any.
     expect(await callBoth(front2.url, token1)).toEqual([401, 401]);
+    expect(await callBoth(fixture.url, token1)).toEqual([401, 401]);
     expect(fixture.usage.map((entry) => [entry.caller, entry.sessionId])).toEqual([
       ['session', 'session-1'],
       ['session', 'session-1'],

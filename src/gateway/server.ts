@@ -94,8 +94,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       throw new GatewayError({ status: 401, kind: 'authentication', message: noKeyMessage });
     for (const key of keys) {
       const caller = verifier.verify(key);
-      // A session token is only good for traffic from its own sandbox.
-      if (caller && !(session && caller.kind === 'session' && caller.sessionId !== session.id)) return caller;
+      // A session token is only good for traffic that arrives from its own sandbox (through the proxy).
+      if (caller && !(caller.kind === 'session' && caller.sessionId !== session?.id)) return caller;
     }
     throw new GatewayError({
       status: 401,
