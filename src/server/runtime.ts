@@ -33,6 +33,8 @@ export interface Runtime {
   proxy: EgressProxy;
   /** The model gateway, served to sandboxes in process through the proxy (origin-form requests). */
   gateway: Gateway;
+  /** Config keys kept but not acted on, and similar notes worth a line on stderr at start. */
+  configWarnings: string[];
   /** Per-session gateway tokens: what sandboxes hold instead of provider keys. */
   sessionTokens: SessionTokenIssuer;
   /** The config's rules followed by the given command-line ones. */
@@ -99,6 +101,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       caBundlePath,
       proxy,
       gateway,
+      // Without a model_list the gateway's "model_list is empty" note says nothing the user asked about.
+      configWarnings: config.model_list === undefined ? [] : gatewayConfig.warnings,
       sessionTokens: {
         issue: (sessionId) => gateway.issueSessionToken(sessionId),
         revoke: (sessionId) => void gateway.revokeSessionToken(sessionId),

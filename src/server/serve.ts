@@ -78,6 +78,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   try {
     const ended = runtime.store.sessions.endAllRunning(Date.now(), isProcessAlive);
     if (ended > 0) options.log?.(`warren: marked ${ended} session(s) from an earlier run as ended`);
+    for (const warning of runtime.configWarnings) options.log?.(`warren: config: ${warning}`);
     const driver = await resolveDriver(runtime.config.sandbox.driver);
     const sessions = createSessionManager({
       store: runtime.store,

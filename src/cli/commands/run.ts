@@ -125,6 +125,7 @@ export const runCommand: CliCommand = {
       ...(values.config ? { configPath: resolve(context.cwd, values.config) } : {}),
     });
     try {
+      for (const warning of runtime.configWarnings) context.stderr.write(`warren: config: ${warning}\n`);
       const policy = runtime.policyWith({ allow: values.allow ?? [], deny: values.deny ?? [] });
       const limits = limitsOf(values, runtime);
       const driver = await resolveDriver(values.driver ?? runtime.config.sandbox.driver);
