@@ -1,7 +1,18 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'web/dist/**', 'coverage/**', 'bin/**', 'bench/**/*.js'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'web/dist/**',
+      'coverage/**',
+      'bin/**',
+      'bench/**/*.js',
+      '.tmp/**',
+      '.tmp-*',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

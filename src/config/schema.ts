@@ -89,6 +89,12 @@ export const warrenConfigSchema = z
           .nonnegative()
           .default(1024 * 1024)
           .describe('bodies are recorded up to this many bytes; the full size is kept'),
+        downloadCache: z
+          .boolean()
+          .default(true)
+          .describe(
+            'serve immutable registry downloads (npm tarballs, PyPI files, crates, Go modules) from WARREN_HOME/caches/proxy; requests with credentials are never cached',
+          ),
       })
       .strict()
       .default({}),

@@ -5,8 +5,12 @@ import { loadConfig, openHome, type RuleEntry, type WarrenConfig, type WarrenHom
 import {
   compilePolicy,
   createCertificateAuthority,
+  createDownloadCache,
   createEgressProxy,
+  createSecretSwap,
+  loadSecretValues,
   type CertificateAuthority,
+  type ForwardHook,
   type EgressProxy,
   type FlowRecord,
   type HostPolicy,
@@ -19,7 +23,8 @@ import {
   pickGatewayKeys,
   type Gateway,
 } from '../gateway/index.js';
-import type { SessionTokenIssuer } from '../sessions/index.js';
+import type { DriverOptions } from '../sandbox/index.js';
+import type { SessionEgress, SessionTokenIssuer } from '../sessions/index.js';
 import { openStore, type Store } from '../store/index.js';
 
 /** The long-lived parts that `warren run`, `warren proxy` and `warren serve` share in one process. */
@@ -33,6 +38,12 @@ export interface Runtime {
   proxy: EgressProxy;
   /** The model gateway, served to sandboxes in process through the proxy (origin-form requests). */
   gateway: Gateway;
+  /** Whether a session still runs in some Warren process (this one or a concurrent `warren run`). */
+  isSessionLive(sessionId: string): boolean;
+  /** What `resolveDriver` needs from the home and config (image, caches folder). */
+  driverOptions: DriverOptions;
+  /** Per session: the secret placeholders for its environment and the proxy hooks (cache, secret swap). */
+  sessionEgress(): SessionEgress;
   /** Config keys kept but not acted on, and similar notes worth a line on stderr at start. */
   configWarnings: string[];
   /** Per-session gateway tokens: what sandboxes hold instead of provider keys. */
@@ -64,6 +75,16 @@ function writeCaBundle(home: WarrenHome, ca: CertificateAuthority): string {
   return path;
 }
 
+/** Whether a process still runs (signal 0 checks without sending anything). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const home = openHome(options.env);
   const config = loadConfig(options.configPath ?? home.configPath, {
@@ -87,6 +108,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       tokens: createStoredTokenVerifier(store.tokens),
       usage: store.usage,
     });
+    // Secrets are read once, at start: a missing value stops Warren here rather than mid-session.
+    const secrets = await loadSecretValues(config.secrets, options.env);
+    const downloadCache = config.proxy.downloadCache
+      ? createDownloadCache({ dir: join(home.cachesDir, 'proxy') })
+      : undefined;
     const proxy = createEgressProxy({
       ca,
       sink: store.flows,
@@ -101,6 +127,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       caBundlePath,
       proxy,
       gateway,
+      isSessionLive(sessionId) {
+        const row = store.sessions.get(sessionId);
+        if (!row || (row.state !== 'running' && row.state !== 'starting')) return false;
+        const owner = row.details.ownerPid;
+        return typeof owner === 'number' && isProcessAlive(owner);
+      },
+      driverOptions: {
+        bwrap: { cachesDir: home.cachesDir },
+        oci: { cachesDir: home.cachesDir, ...(config.sandbox.image ? { image: config.sandbox.image } : {}) },
+      },
+      sessionEgress() {
+        const hooks: ForwardHook[] = downloadCache ? [downloadCache.hook] : [];
+        if (secrets.length === 0) return { environment: {}, hooks };
+        const swap = createSecretSwap(secrets);
+        return { environment: swap.environment, hooks: [...hooks, swap.hook] };
+      },
       // Without a model_list the gateway's "model_list is empty" note says nothing the user asked about.
       configWarnings: config.model_list === undefined ? [] : gatewayConfig.warnings,
       sessionTokens: {

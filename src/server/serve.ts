@@ -18,7 +18,7 @@ import { createAuthService, type AuthService } from './auth/auth-service.js';
 import { checkBind } from './bind.js';
 import { DEFAULT_WEB_ROOT } from './http/static.js';
 import { createEventHub, summarizeFlow } from './events.js';
-import { openRuntime, type Runtime } from './runtime.js';
+import { isProcessAlive, openRuntime, type Runtime } from './runtime.js';
 
 export interface ServeOptions {
   env: NodeJS.ProcessEnv;
@@ -47,17 +47,6 @@ function urlHost(host: string): string {
 }
 
 /** Opens the runtime, marks leftover sessions ended, and serves the API and the web app. */
-/** Whether a process still runs (signal 0 checks without sending anything). */
-function isProcessAlive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   checkBind({
     host: options.host,
@@ -79,7 +68,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const ended = runtime.store.sessions.endAllRunning(Date.now(), isProcessAlive);
     if (ended > 0) options.log?.(`warren: marked ${ended} session(s) from an earlier run as ended`);
     for (const warning of runtime.configWarnings) options.log?.(`warren: config: ${warning}`);
-    const driver = await resolveDriver(runtime.config.sandbox.driver);
+    const driver = await resolveDriver(runtime.config.sandbox.driver, runtime.driverOptions);
+    await driver.reconcileLeftovers?.((id) => runtime.isSessionLive(id));
     const sessions = createSessionManager({
       store: runtime.store,
       sessionsDir: runtime.home.sessionsDir,
@@ -92,8 +82,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
             caBundlePath: runtime.caBundlePath,
             runDir: runtime.home.runDir,
             tokens: runtime.sessionTokens,
+            egress: () => runtime.sessionEgress(),
           },
-          sessionOptions,
+          { caches: runtime.config.sandbox.caches, ...sessionOptions },
         ),
       onEvent: (event) => events.publish(event),
       onError: (sessionId, error) => options.log?.(`warren: ending session ${sessionId}: ${String(error)}`),

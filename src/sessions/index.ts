@@ -3,6 +3,7 @@ export {
   newSessionId,
   prepareSession,
   type PreparedSession,
+  type SessionEgress,
   type SessionExit,
   type SessionOptions,
   type SessionParts,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EgressProxy, HostPolicy, ProxyListener } from '../proxy/index.js';
+import type { EgressProxy, ForwardHook, HostPolicy, ProxyListener } from '../proxy/index.js';
 import type { LaunchPlan, SandboxDriver, SandboxLimits } from '../sandbox/index.js';
 import type { Store } from '../store/index.js';
 
@@ -20,6 +20,14 @@ export interface SessionParts {
   /** Folder under which each session gets a private folder holding its proxy socket. */
   runDir: string;
   tokens?: SessionTokenIssuer;
+  /** Called once per session: variables to add inside (secret placeholders) and proxy hooks to run. */
+  egress?: () => SessionEgress;
+}
+
+/** What the egress side contributes to one session besides its policy. */
+export interface SessionEgress {
+  environment: Record<string, string>;
+  hooks: ForwardHook[];
 }
 
 export interface SessionOptions {
@@ -30,6 +38,12 @@ export interface SessionOptions {
   workspace: string;
   policy: HostPolicy;
   limits?: SandboxLimits;
+  /** GPU access (refused by the driver where there is none). */
+  gpu?: boolean;
+  /** Shared package caches to mount: npm, pip, cargo, go, gradle, apt. */
+  caches?: string[];
+  /** Container image (podman/docker drivers). */
+  image?: string;
   tty: boolean;
   env?: Record<string, string>;
   onKeylog?: (line: Buffer) => void;
@@ -88,9 +102,11 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
     mkdirSync(folder, { recursive: true, mode: 0o700 });
     const socketPath = join(folder, 'proxy.sock');
     // The proxy reads `policy` from this object at every decision, so replacing it takes effect at once.
+    const egress = parts.egress?.() ?? { environment: {}, hooks: [] };
     const proxySession = {
       id,
       policy: options.policy,
+      hooks: egress.hooks,
       ...(options.onKeylog ? { onKeylog: options.onKeylog } : {}),
     };
     listener = await parts.proxy.listen({ path: socketPath }, proxySession);
@@ -102,9 +118,13 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
       caBundlePath: parts.caBundlePath,
       gateway: token === undefined ? {} : { token },
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.gpu ? { gpu: true } : {}),
+      ...(options.caches?.length ? { caches: options.caches } : {}),
+      ...(options.image ? { image: options.image } : {}),
       tty: options.tty,
       command: options.command,
-      ...(options.env ? { env: options.env } : {}),
+      // The user's variables may not replace a secret's placeholder.
+      env: { ...options.env, ...egress.environment },
     });
     parts.store.sessions.update(id, { state: 'running' });
     let finished = false;

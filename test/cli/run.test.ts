@@ -179,6 +179,43 @@ describe('warren run', () => {
     }
   });
 
+  it('gives the sandbox a placeholder for a configured secret and swaps it in only for its host', async () => {
+    const { home, workspace } = freshDirectories();
+    writeFileSync(
+      join(home, 'warren.yaml'),
+      `secrets:\n  - name: SERVICE_TOKEN\n    env: HOST_SERVICE_TOKEN\n    hosts: ["localhost:${http.port}"]\n`,
+    );
+    const script = [
+      'echo "inside: $SERVICE_TOKEN"',
+      `curl -sS --noproxy '' -H "Authorization: Bearer $SERVICE_TOKEN" http://localhost:${http.port}/with-secret`,
+      `curl -sS --noproxy '' -o /dev/null -w ' other:%{http_code}' -H "Authorization: Bearer $SERVICE_TOKEN" http://127.0.0.1:${http.port}/elsewhere`,
+    ].join('; ');
+    const before = http.seen.length;
+    const result = await warren(
+      [
+        'run',
+        '--dir',
+        workspace,
+        '--allow',
+        `localhost:${http.port}`,
+        '--allow',
+        `127.0.0.1:${http.port}`,
+        '--',
+        'sh',
+        '-c',
+        script,
+      ],
+      { env: { ...environment(home), HOST_SERVICE_TOKEN: 'real-service-token-0123456789' } },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/^inside: warren-placeholder-service-token-[0-9a-f]+\n/);
+    expect(result.stdout).not.toContain('real-service-token');
+    expect(result.stdout).toMatch(/plain hello other:403$/);
+    const seen = http.seen.slice(before);
+    expect(seen.map((request) => request.url)).toEqual(['/with-secret']);
+    expect(seen[0]!.headers.authorization).toBe('Bearer real-service-token-0123456789');
+  });
+
   it('refuses bad input with clear errors and exit status 2', async () => {
     const { home, workspace } = freshDirectories();
     const env = environment(home);

@@ -31,9 +31,13 @@ Options:
   --config PATH       config file (default: $WARREN_HOME/warren.yaml)
   --har PATH          write this session's flows as HAR 1.2 when COMMAND ends
   --keylog PATH       write the TLS key log (NSS format) of this session's connections
-  --driver NAME       sandbox driver (default: from config, else bwrap)
+  --driver NAME       sandbox driver: bwrap (default), podman or docker
+  --image NAME        container image for podman/docker (default: sandbox.image, else localhost/warren-agent)
+  --gpu               give the sandbox the host's GPUs (see docs/gpu.md)
+  --cache KIND        mount a shared package cache (repeatable): npm, pip, cargo, go, gradle, apt
   --memory SIZE       memory limit, e.g. 2g
   --pids N            process limit
+  --cpus N            CPU share, e.g. 1.5 (podman/docker)
   --cpu-time SECONDS  CPU time limit per process
   -h, --help          show this help
 
@@ -52,16 +56,27 @@ function workspaceOf(dir: string | undefined, cwd: string): string {
   return path;
 }
 
+function parseCpus(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const cpus = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || cpus <= 0) {
+    throw new WarrenError('invalid-argument', `--cpus must be a positive number such as 1.5, got "${value}"`);
+  }
+  return cpus;
+}
+
 function limitsOf(
-  values: { memory?: string; pids?: string; 'cpu-time'?: string },
+  values: { memory?: string; pids?: string; cpus?: string; 'cpu-time'?: string },
   runtime: Runtime,
 ): SandboxLimits {
   const configured = runtime.config.sandbox;
   const memory = values.memory ?? configured.memory;
   const pids = parsePositiveInteger(values.pids, '--pids') ?? configured.pids;
   const cpuSeconds = parsePositiveInteger(values['cpu-time'], '--cpu-time') ?? configured.cpuTime;
+  const cpus = parseCpus(values.cpus);
   return {
     ...(memory !== undefined ? { memoryBytes: parseSize(memory) } : {}),
+    ...(cpus !== undefined ? { cpus } : {}),
     ...(pids !== undefined ? { pids } : {}),
     ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
   };
@@ -110,8 +125,12 @@ export const runCommand: CliCommand = {
         har: { type: 'string' },
         keylog: { type: 'string' },
         driver: { type: 'string' },
+        image: { type: 'string' },
+        gpu: { type: 'boolean' },
+        cache: { type: 'string', multiple: true },
         memory: { type: 'string' },
         pids: { type: 'string' },
+        cpus: { type: 'string' },
         'cpu-time': { type: 'string' },
       },
       usage,
@@ -128,7 +147,12 @@ export const runCommand: CliCommand = {
       for (const warning of runtime.configWarnings) context.stderr.write(`warren: config: ${warning}\n`);
       const policy = runtime.policyWith({ allow: values.allow ?? [], deny: values.deny ?? [] });
       const limits = limitsOf(values, runtime);
-      const driver = await resolveDriver(values.driver ?? runtime.config.sandbox.driver);
+      const driver = await resolveDriver(
+        values.driver ?? runtime.config.sandbox.driver,
+        runtime.driverOptions,
+      );
+      // Containers of crashed earlier runs; those of sessions whose owner still runs are kept.
+      await driver.reconcileLeftovers?.((id) => runtime.isSessionLive(id));
       const keylog = values.keylog
         ? createWriteStream(resolve(context.cwd, values.keylog), { mode: 0o600 })
         : undefined;
@@ -140,6 +164,7 @@ export const runCommand: CliCommand = {
           caBundlePath: runtime.caBundlePath,
           runDir: runtime.home.runDir,
           tokens: runtime.sessionTokens,
+          egress: () => runtime.sessionEgress(),
         },
         {
           kind: 'run',
@@ -147,6 +172,9 @@ export const runCommand: CliCommand = {
           workspace,
           policy,
           limits,
+          gpu: Boolean(values.gpu),
+          caches: [...runtime.config.sandbox.caches, ...(values.cache ?? [])],
+          ...(values.image ? { image: values.image } : {}),
           tty: Boolean(context.stdin.isTTY),
           ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
         },
