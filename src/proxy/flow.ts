@@ -41,6 +41,7 @@ export interface FlowPolicy {
 }
 
 export interface FlowRecord {
+  /** UUIDv7: time-ordered, so ids sort by start time and append to the store's index. */
   id: string;
   sessionId: string;
   /** Epoch milliseconds when the request started. */
