@@ -49,6 +49,36 @@ const secretSchema = z
   .strict()
   .refine((secret) => secret.env === undefined || secret.file === undefined, 'give env or file, not both');
 
+/** An agent preset (`agents.NAME`): what `agent: NAME` runs when a session is created in `warren serve`. */
+const agentPresetSchema = z
+  .object({
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe('argv run inside the sandbox, e.g. ["aider", "--yes"]; a program found on the sandbox PATH'),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name'), z.string())
+      .default({})
+      .describe('variables set for the agent; secrets belong in `secrets`, not here'),
+    hosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'host rules the agent needs (host, *.domain, IP or CIDR, optional :port), allowed for its sessions on top of policy.allow; empty: none extra',
+      ),
+    description: z
+      .string()
+      .max(200)
+      .optional()
+      .describe('the title shown in the web app (default: the name)'),
+    modelVariable: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a variable name')
+      .optional()
+      .describe('variable that receives the model chosen for a session, when the agent reads one'),
+  })
+  .strict();
+
 export const warrenConfigSchema = z
   .object({
     policy: z
@@ -98,6 +128,16 @@ export const warrenConfigSchema = z
       })
       .strict()
       .default({}),
+    agents: z
+      .record(
+        z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,49}$/, 'a lowercase name like aider'),
+        agentPresetSchema,
+      )
+      .default({})
+      .describe(
+        'agent presets for `warren serve`, by name; a name that matches a built-in preset (shell, claude, codex, opencode) replaces it; empty: the built-ins only',
+      )
+      .refine((agents) => !('custom' in agents), '"custom" is reserved for custom commands'),
     secrets: z
       .array(secretSchema)
       .default([])

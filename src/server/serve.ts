@@ -6,11 +6,13 @@ import { parseSize } from '../config/index.js';
 import { WarrenError } from '../errors/index.js';
 import { parseGatewayConfig, pickGatewayKeys } from '../gateway/index.js';
 import { flowsToHar } from '../proxy/index.js';
-import { resolveDriver } from '../sandbox/index.js';
+import { CACHE_KINDS, resolveDriver } from '../sandbox/index.js';
 import {
   createSessionManager,
   defaultAgentPresets,
+  mergeAgentPresets,
   prepareSession,
+  type AgentPreset,
   type SessionManager,
 } from '../sessions/index.js';
 import { createWarrenApp } from './app.js';
@@ -44,6 +46,21 @@ export interface RunningServer {
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Compiles each preset's hosts once at start, so that a bad rule in `agents:` stops serve, not a session. */
+function checkedPresets(presets: AgentPreset[], compile: (hosts: string[]) => unknown): AgentPreset[] {
+  for (const preset of presets) {
+    try {
+      compile(preset.hosts);
+    } catch (error) {
+      throw new WarrenError('invalid-config', `agents.${preset.name}.hosts: ${(error as Error).message}`, {
+        hint: 'each entry is a host, *.domain, IP or CIDR, with an optional :port',
+        cause: error,
+      });
+    }
+  }
+  return presets;
 }
 
 /** Opens the runtime, marks leftover sessions ended, and serves the API and the web app. */
@@ -89,6 +106,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       onEvent: (event) => events.publish(event),
       onError: (sessionId, error) => options.log?.(`warren: ending session ${sessionId}: ${String(error)}`),
     });
+    const unknownCaches = runtime.config.sandbox.caches.filter((kind) => !CACHE_KINDS.includes(kind));
+    if (unknownCaches.length > 0) {
+      throw new WarrenError('invalid-config', `sandbox.caches: unknown cache ${unknownCaches.join(', ')}`, {
+        hint: `known caches: ${CACHE_KINDS.join(', ')}`,
+      });
+    }
+    const presets = checkedPresets(mergeAgentPresets(defaultAgentPresets, runtime.config.agents), (hosts) =>
+      runtime.policyWith({ allow: hosts }),
+    );
     const auth = createAuthService({ auth: runtime.store.auth, secureCookies: tls !== undefined });
     const configured = runtime.config.sandbox;
     // The names callers may ask for; `*` patterns are routes, not names to offer.
@@ -103,13 +129,14 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       sessions,
       auth,
       events,
-      presets: defaultAgentPresets,
+      presets,
       policyFor: (extra) => runtime.policyWith(extra),
       defaultLimits: {
         ...(configured.memory !== undefined ? { memoryBytes: parseSize(configured.memory) } : {}),
         ...(configured.pids !== undefined ? { pids: configured.pids } : {}),
         ...(configured.cpuTime !== undefined ? { cpuSeconds: configured.cpuTime } : {}),
       },
+      defaultCaches: runtime.config.sandbox.caches,
       flowsToHar: (flows) => flowsToHar(flows),
       models: () => modelNames,
       usageFor: (sessionId) => ({

@@ -20,7 +20,13 @@ export {
   type SessionManagerOptions,
   type SpawnTerminal,
 } from './manager.js';
-export { defaultAgentPresets, resolvePreset, type AgentPreset } from './manager-presets.js';
+export {
+  defaultAgentPresets,
+  mergeAgentPresets,
+  resolvePreset,
+  type AgentPreset,
+  type ConfiguredAgent,
+} from './manager-presets.js';
 export type { WorkspaceSource } from './manager-workspace.js';
 export {
   createPtyHost,

@@ -165,7 +165,7 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
     parts.store.sessions.update(id, {
       state: 'failed',
       endedAt: Date.now(),
-      details: { error: (error as Error).message },
+      details: { ...parts.store.sessions.get(id)?.details, error: (error as Error).message },
     });
     throw error;
   }

@@ -39,3 +39,40 @@ export function resolvePreset(
   if (model && preset.modelVariable) env[preset.modelVariable] = model;
   return { command: [...preset.command], env, hosts: [...preset.hosts] };
 }
+
+/** A preset as `agents.NAME` in warren.yaml gives it (src/config/schema.ts). */
+export interface ConfiguredAgent {
+  command: string[];
+  env?: Record<string, string>;
+  hosts?: string[];
+  description?: string;
+  modelVariable?: string;
+}
+
+/**
+ * The built-in presets with the configured ones laid over them: a configured name replaces the built-in
+ * of that name as a whole (nothing is inherited, so what the file says is what runs); new names follow the
+ * built-ins in the order the file lists them.
+ */
+export function mergeAgentPresets(
+  defaults: readonly AgentPreset[],
+  configured: Readonly<Record<string, ConfiguredAgent>>,
+): AgentPreset[] {
+  const fromConfig = (name: string, agent: ConfiguredAgent): AgentPreset => ({
+    name,
+    title: agent.description ?? name,
+    command: [...agent.command],
+    env: { ...agent.env },
+    hosts: [...(agent.hosts ?? [])],
+    ...(agent.modelVariable ? { modelVariable: agent.modelVariable } : {}),
+  });
+  const merged = defaults.map((preset) => {
+    const agent = configured[preset.name];
+    return agent ? fromConfig(preset.name, agent) : preset;
+  });
+  const builtIn = new Set(defaults.map((preset) => preset.name));
+  for (const [name, agent] of Object.entries(configured)) {
+    if (!builtIn.has(name)) merged.push(fromConfig(name, agent));
+  }
+  return merged;
+}

@@ -19,6 +19,10 @@ export interface NewSession {
   policy: HostPolicy;
   workspace: WorkspaceSource;
   limits?: SandboxLimits;
+  /** Give the session the host's GPUs; the driver refuses (fail closed) on a host without one. */
+  gpu?: boolean;
+  /** Shared package caches (npm, pip, cargo, go, gradle, apt); absent: whatever `prepare` defaults to. */
+  caches?: string[];
   cols: number;
   rows: number;
   details?: Record<string, unknown>;
@@ -138,11 +142,16 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
           tty: true,
           env: request.env,
           ...(request.limits ? { limits: request.limits } : {}),
+          ...(request.gpu ? { gpu: true } : {}),
+          // Only when given: an absent list leaves `prepare` its default (serve: sandbox.caches).
+          ...(request.caches ? { caches: request.caches } : {}),
           details: { ...request.details, workspaceSource: request.workspace },
           onKeylog: (line) => keylog.write(line),
         })
-        .catch((error: unknown) => {
-          keylog.end();
+        .catch(async (error: unknown) => {
+          // The row stays, marked failed with the reason; the folder (workspace copy, empty key log) goes.
+          await new Promise<void>((resolve) => keylog.end(resolve));
+          rmSync(files.folder, { recursive: true, force: true });
           throw error;
         });
       const terminal = createHeadlessTerminal({ cols: request.cols, rows: request.rows });

@@ -39,6 +39,8 @@ export interface SessionView {
   flowCount: number;
   viewers: number;
   attachable: boolean;
+  gpu: boolean;
+  caches: string[];
   error: string | null;
 }
 
@@ -85,6 +87,8 @@ export interface PolicyView {
 export interface Presets {
   presets: { name: string; title: string; command: string[] }[];
   models: string[];
+  /** Shared package caches a session may ask for; `default` ones are sandbox.caches from the config. */
+  caches: { kind: string; explain: string; default: boolean }[];
 }
 
 async function request<T>(csrfToken: string, method: string, path: string, body?: unknown): Promise<T> {

@@ -16,6 +16,8 @@ export interface ApiParts {
   /** The configured rules followed by the session's own (runtime.policyWith). */
   policyFor(extra: { allow: string[]; deny: string[] }): HostPolicy;
   defaultLimits: SandboxLimits;
+  /** sandbox.caches from the config: what a session gets when its request names no caches. */
+  defaultCaches?: string[];
   /** Model names the gateway routes, when a gateway runs. */
   models?: () => string[];
   /** The gateway's usage for one session, when a gateway runs. */

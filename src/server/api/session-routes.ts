@@ -2,6 +2,7 @@ import { resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { parseSize } from '../../config/index.js';
 import { WarrenError } from '../../errors/index.js';
+import { CACHE_DEFINITIONS, CACHE_KINDS } from '../../sandbox/index.js';
 import { resolvePreset, type WorkspaceSource } from '../../sessions/index.js';
 import type { SessionRow } from '../../store/index.js';
 import { readJson, sendJson } from '../http/respond.js';
@@ -35,6 +36,21 @@ const newSessionSchema = z
       })
       .strict()
       .default({}),
+    gpu: z
+      .boolean()
+      .default(false)
+      .describe("give the session the host's GPUs; refused when the host has none"),
+    caches: z
+      .array(
+        z.string().refine((kind) => CACHE_KINDS.includes(kind), {
+          message: `not a cache kind; known: ${CACHE_KINDS.join(', ')}`,
+        }),
+      )
+      .max(CACHE_KINDS.length)
+      .optional()
+      .describe(
+        'shared package caches; absent: the configured sandbox.caches; a list (even []) replaces them',
+      ),
     cols: z.number().int().min(2).max(1000).default(100),
     rows: z.number().int().min(1).max(500).default(30),
   })
@@ -60,6 +76,8 @@ export function describeSession(parts: ApiParts, row: SessionRow) {
     viewers: live?.host.viewerCount ?? 0,
     // A running row without a live terminal belongs to another process (e.g. `warren run`).
     attachable: live !== undefined,
+    gpu: row.details.gpu === true,
+    caches: Array.isArray(row.details.caches) ? row.details.caches : [],
     error: typeof row.details.error === 'string' ? row.details.error : null,
   };
 }
@@ -115,6 +133,11 @@ export function sessionRoutes(parts: ApiParts): ApiRoute[] {
             title: preset.title,
             command: preset.command,
           })),
+          caches: CACHE_DEFINITIONS.map((definition) => ({
+            kind: definition.kind,
+            explain: definition.explain,
+            default: (parts.defaultCaches ?? []).includes(definition.kind),
+          })),
           models: parts.models?.() ?? [],
         }),
     },
@@ -147,6 +170,7 @@ export function sessionRoutes(parts: ApiParts): ApiRoute[] {
           ...(body.limits.pids !== undefined ? { pids: body.limits.pids } : {}),
           ...(body.limits.cpuSeconds !== undefined ? { cpuSeconds: body.limits.cpuSeconds } : {}),
         };
+        const caches = [...new Set(body.caches ?? parts.defaultCaches ?? [])];
         const row = await parts.sessions.create({
           agent: body.agent,
           command,
@@ -154,9 +178,11 @@ export function sessionRoutes(parts: ApiParts): ApiRoute[] {
           policy,
           workspace,
           limits,
+          gpu: body.gpu,
+          caches,
           cols: body.cols,
           rows: body.rows,
-          details: { model: body.model ?? null, allow, deny: body.deny },
+          details: { model: body.model ?? null, allow, deny: body.deny, gpu: body.gpu, caches },
         });
         sendJson(response, 201, { session: describeSession(parts, row) });
       },

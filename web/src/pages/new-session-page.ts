@@ -46,6 +46,21 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
   const deny = element('textarea', { attributes: { name: 'deny', rows: '2' } });
   const memory = element('input', { attributes: { name: 'memory', placeholder: 'e.g. 4g' } });
   const pids = element('input', { attributes: { name: 'pids', type: 'number', min: '1' } });
+  const gpu = element('input', { attributes: { type: 'checkbox', name: 'gpu', id: 'gpu' } });
+  const gpuRow = element(
+    'label',
+    { class: 'inline', attributes: { for: 'gpu' } },
+    gpu,
+    "Give the session the server's GPUs",
+  );
+  // Filled from /api/presets; until then (or if that fails) the request names no caches and gets the defaults.
+  const cacheBoxes: HTMLInputElement[] = [];
+  const cachesRow = element(
+    'fieldset',
+    { attributes: { id: 'caches' } },
+    element('legend', {}, 'Shared package caches'),
+    element('small', {}, 'shared with every session that picks them: pick them only for sessions you trust'),
+  );
   const commandRow = labelled('command', 'Command', command, 'run by /bin/sh -c');
   const pathRow = labelled('workspace-path', 'Folder or repository', workspacePath);
   const inPlaceRow = element(
@@ -86,11 +101,28 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
       labelled('memory', 'Memory', memory),
       labelled('pids', 'Processes', pids),
     ),
+    gpuRow,
+    cachesRow,
     submit,
   );
   context.api
     .presets()
-    .then(({ presets, models: names }) => {
+    .then(({ presets, models: names, caches }) => {
+      for (const cache of caches) {
+        const box = element('input', {
+          attributes: { type: 'checkbox', name: 'cache', value: cache.kind, id: `cache-${cache.kind}` },
+        });
+        box.checked = cache.default;
+        cacheBoxes.push(box);
+        cachesRow.append(
+          element(
+            'label',
+            { class: 'inline', attributes: { for: box.id, title: cache.explain } },
+            box,
+            cache.kind,
+          ),
+        );
+      }
       for (const preset of presets)
         agent.append(element('option', { attributes: { value: preset.name } }, preset.title));
       agent.append(element('option', { attributes: { value: 'custom' } }, 'Custom command'));
@@ -121,6 +153,10 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
           ...(memory.value.trim() ? { memory: memory.value.trim() } : {}),
           ...(pids.value ? { pids: Number(pids.value) } : {}),
         },
+        gpu: gpu.checked,
+        ...(cacheBoxes.length > 0
+          ? { caches: cacheBoxes.filter((box) => box.checked).map((box) => box.value) }
+          : {}),
         cols: Math.max(20, Math.min(250, Math.floor((terminalArea.width - 24) / 8.5))),
         rows: 30,
       })
