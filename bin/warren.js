@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  process.stderr.write('warren: dist/ is missing. Run `npm install` (or `npm run build`) in the checkout first.\n');
+  process.stderr.write(
+    'warren: dist/ is missing. Run `npm install` (or `npm run build`) in the checkout first.\n',
+  );
   process.exit(1);
 }
 const { main } = await import(entry.href);

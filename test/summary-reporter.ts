@@ -23,6 +23,8 @@ export default class SummaryReporter implements Reporter {
       // A file that failed to load has no tasks but must still count as a failure.
       if (file.result?.state === 'fail' && file.tasks.length === 0) counts.failed += 1;
     }
-    process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
+    process.stdout.write(
+      `\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`,
+    );
   }
 }
