@@ -27,6 +27,7 @@ describe('normalizeSandboxSpec', () => {
       limits: {},
       gpu: false,
       caches: [],
+      nestedContainers: false,
       tty: false,
       command: ['bash'],
       hostname: 'warren',

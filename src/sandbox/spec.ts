@@ -50,6 +50,11 @@ export interface SandboxSpec {
   caches?: string[];
   /** Container image for the podman/docker drivers (absent: the driver's default). bwrap refuses it. */
   image?: string;
+  /**
+   * Let the command run rootless podman of its own (docs/containers.md, "Nested containers"): nested user
+   * namespaces are allowed and podman is configured for the sandbox. bwrap only. Absent or false: off.
+   */
+  nestedContainers?: boolean;
   /** True when the caller runs the plan in a PTY; TERM is then set (spec env TERM, else xterm-256color). */
   tty?: boolean;
   /** argv of the command, run with /workspace as cwd. */
@@ -70,6 +75,7 @@ export interface NormalizedSandboxSpec {
   gpu: boolean;
   caches: string[];
   image: string | undefined;
+  nestedContainers: boolean;
   tty: boolean;
   command: string[];
   hostname: string;
@@ -163,6 +169,7 @@ const specSchema = z.object({
       'must be an image reference such as localhost/warren-agent:latest (it cannot start with "-")',
     )
     .optional(),
+  nestedContainers: z.boolean().default(false),
   tty: z.boolean().default(false),
   command: z.array(z.string().refine(noNul, 'must not contain NUL characters')).min(1, 'must name a program'),
   hostname: z
@@ -193,6 +200,7 @@ export function normalizeSandboxSpec(spec: SandboxSpec): NormalizedSandboxSpec {
     gpu: parsed.gpu,
     caches: parsed.caches,
     image: parsed.image,
+    nestedContainers: parsed.nestedContainers,
     tty: parsed.tty,
     command: parsed.command,
     hostname: parsed.hostname,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeSandboxSpec, type SandboxSpec } from '../../spec.js';
 import { buildBwrapArgs, type BwrapHostFacts } from './args.js';
+import { buildNestedContainerArgs } from './nested-containers.js';
 
 const facts: BwrapHostFacts = {
   rootEntries: [
@@ -53,6 +54,32 @@ describe('buildBwrapArgs', () => {
     expect(argsFor()).toContain('--disable-userns');
     const allowed = buildBwrapArgs(normalizeSandboxSpec(spec), facts, { nestedUserNamespaces: true });
     expect(allowed).not.toContain('--disable-userns');
+  });
+
+  it('allows nested user namespaces and adds the podman binds only for a spec with nestedContainers', () => {
+    const nestedContainerArgs = buildNestedContainerArgs({
+      etcDir: '/tmp/state/containers',
+      storageConfPath: '/tmp/state/storage.conf',
+      cgroupFolder: '/sys/fs/cgroup/warren-nested-s1',
+    });
+    const args = argsFor({ nestedContainers: true }, { nestedContainerArgs });
+    expect(args).not.toContain('--disable-userns');
+    expect(binds(args, '--ro-bind')).toEqual(
+      expect.arrayContaining([
+        '/tmp/state/containers -> /etc/containers',
+        '/tmp/state/storage.conf -> /home/agent/.config/containers/storage.conf',
+        '/sys/fs/cgroup/warren-nested-s1 -> /sys/fs/cgroup',
+      ]),
+    );
+    // After HOME's tmpfs (or it would hide the storage.conf bind), before the root is made read-only.
+    const storageBind = args.indexOf('/home/agent/.config/containers/storage.conf');
+    expect(storageBind).toBeGreaterThan(args.indexOf('/home/agent'));
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(storageBind);
+    // Facts for nested containers are ignored without the spec field: the sandbox stays as before.
+    const off = argsFor({}, { nestedContainerArgs });
+    expect(off).toContain('--disable-userns');
+    expect(off.join(' ')).not.toContain('/etc/containers');
+    expect(() => argsFor({ nestedContainers: true })).toThrow(/nested containers/);
   });
 
   it('keeps the TTY session when tty is set', () => {

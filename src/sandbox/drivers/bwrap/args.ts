@@ -29,6 +29,8 @@ export interface BwrapHostFacts {
   seccompFd?: number;
   /** GPU device binds and /sys from buildBwrapGpuArgs (src/sandbox/gpu.ts); absent or [] without spec.gpu. */
   gpuArgs?: string[];
+  /** Binds for rootless podman inside (nested-containers.ts); required with spec.nestedContainers. */
+  nestedContainerArgs?: string[];
 }
 
 /** Choices of whoever assembles the driver (not facts of the host, not per session). */
@@ -69,6 +71,7 @@ function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): str
   for (const path of facts.etcEntries) args.push('--ro-bind', path, path);
   for (const name of facts.generatedEtcNames)
     args.push('--ro-bind', `${facts.generatedEtcDir}/${name}`, `/etc/${name}`);
+  if (spec.nestedContainers) args.push(...(facts.nestedContainerArgs ?? []));
   if (spec.caBundlePath) args.push('--ro-bind', spec.caBundlePath, SANDBOX_PATHS.caBundle);
   // Programs that ignore the CA variables (apt, wget, OpenSSL's defaults) then trust Warren's CA too.
   if (spec.caBundlePath && facts.systemCaBundle)
@@ -92,10 +95,12 @@ export function buildBwrapArgs(
   settings: BwrapSettings = {},
 ): string[] {
   if (spec.proxy && !facts.socatPath) throw missingSocat();
+  if (spec.nestedContainers && !facts.nestedContainerArgs)
+    throw new WarrenError('sandbox-failed', 'nested containers were asked for without their host setup');
   const args = [...NAMESPACE_ARGS];
   // Nested user namespaces are the door to most kernel privilege escalations reachable from an unprivileged
-  // process; an agent rarely needs them (a nested sandbox or Chromium's own does). Off unless asked for.
-  if (!settings.nestedUserNamespaces) args.push('--disable-userns');
+  // process; an agent rarely needs them (a nested sandbox, Chromium's own, podman). Off unless asked for.
+  if (!settings.nestedUserNamespaces && !spec.nestedContainers) args.push('--disable-userns');
   // --new-session stops TIOCSTI injection into the caller's terminal; in a TTY session the PTY is the sandbox's
   // own, and a new session would cost the command its controlling terminal (no job control, no SIGWINCH).
   if (!spec.tty) args.push('--new-session');

@@ -20,6 +20,7 @@ import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildBwrapArgs, missingSocat, type RootEntry } from './args.js';
 import { buildGeneratedEtcFiles } from './etc-files.js';
+import { buildNestedContainerArgs, prepareNestedContainers } from './nested-containers.js';
 import { buildSeccompProgram, encodeSeccompProgram, seccompArchitectureOf } from './seccomp.js';
 import {
   BWRAP_CANDIDATES,
@@ -45,7 +46,10 @@ export interface BwrapDriverOptions {
   cgroupLocation?: CgroupLocation;
   /** GPU facts fixed by the caller (tests); read from /dev and the driver folders when a spec asks for a GPU. */
   gpuHostFacts?: GpuHostFacts;
-  /** Allow user namespaces inside the sandbox (nested sandboxes, Chromium's sandbox). Default false. */
+  /**
+   * Allow user namespaces inside the sandbox (nested sandboxes, Chromium's sandbox) for every session. Default
+   * false; a spec asking for nestedContainers allows them for that session alone.
+   */
   nestedUserNamespaces?: boolean;
   /** Install the seccomp filter of seccomp.ts (x86_64 and aarch64 hosts). Default true. */
   syscallFilter?: boolean;
@@ -102,6 +106,19 @@ async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
   for (const mount of spec.mounts) await requireHostPath(mount.source, 'The mount source', 'any');
   if (spec.caBundlePath) await requireHostPath(spec.caBundlePath, 'The CA bundle', 'file');
   if (spec.proxy) await requireHostPath(spec.proxy.socketPath, 'The proxy socket', 'socket');
+}
+
+/** The programs rootless podman runs inside; they come from the host's /usr, which the sandbox shows read-only. */
+const NESTED_CONTAINER_PROGRAMS = ['/usr/bin/podman', '/usr/bin/runc', '/usr/bin/conmon'];
+
+async function requireNestedContainerPrograms(): Promise<void> {
+  for (const program of NESTED_CONTAINER_PROGRAMS)
+    if (!(await isExecutable(program)))
+      throw new WarrenError(
+        'missing-dependency',
+        `Nested containers need ${program} on the host (the sandbox runs the host's /usr)`,
+        { hint: 'apt-get install podman runc conmon' },
+      );
 }
 
 async function ownCgroupLocation(): Promise<CgroupLocation> {
@@ -168,8 +185,10 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       join(options.stateDir ?? tmpdir(), `warren-sandbox-${spec.sessionId}-`),
     );
     let cgroups: SessionCgroups | undefined;
+    let nested: Awaited<ReturnType<typeof prepareNestedContainers>> | undefined;
     const cleanup = async () => {
       await cgroups?.remove();
+      await nested?.remove();
       await rm(stateFolder, { recursive: true, force: true });
     };
     try {
@@ -186,6 +205,11 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         });
       cgroups = await createCgroupsFor(spec, options.cgroupLocation);
       const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
+      if (spec.nestedContainers) {
+        await requireNestedContainerPrograms();
+        const location = options.cgroupLocation ?? (await ownCgroupLocation());
+        nested = await prepareNestedContainers(stateFolder, spec.sessionId, location);
+      }
       const args = buildBwrapArgs(
         spec,
         {
@@ -196,6 +220,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
           memoryFallbackKiB,
           seccompFd: seccompArchitecture ? SECCOMP_FD : undefined,
           gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
+          ...(nested ? { nestedContainerArgs: buildNestedContainerArgs(nested.host) } : {}),
         },
         { nestedUserNamespaces: options.nestedUserNamespaces },
       );

@@ -229,6 +229,12 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
 
   async function plan(input: SandboxSpec): Promise<LaunchPlan> {
     const spec = normalizeSandboxSpec(input);
+    if (spec.nestedContainers)
+      throw new WarrenError(
+        'invalid-argument',
+        `Nested containers are not supported with the ${engine} driver`,
+        { hint: 'Use the bwrap driver (--driver bwrap) for a session that runs containers of its own.' },
+      );
     const path = await requireEngine();
     const facts = await hostFacts(path);
     refuseUnenforceableLimits(spec, facts);
