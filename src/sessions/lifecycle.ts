@@ -44,6 +44,8 @@ export interface SessionOptions {
   caches?: string[];
   /** Container image (podman/docker drivers). */
   image?: string;
+  /** Let the command run rootless podman of its own (bwrap driver; docs/containers.md). */
+  nestedContainers?: boolean;
   tty: boolean;
   env?: Record<string, string>;
   onKeylog?: (line: Buffer) => void;
@@ -121,6 +123,7 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
       ...(options.gpu ? { gpu: true } : {}),
       ...(options.caches?.length ? { caches: options.caches } : {}),
       ...(options.image ? { image: options.image } : {}),
+      ...(options.nestedContainers ? { nestedContainers: true } : {}),
       tty: options.tty,
       command: options.command,
       // The user's variables may not replace a secret's placeholder.

@@ -35,6 +35,8 @@ Options:
   --image NAME        container image for podman/docker (default: sandbox.image, else localhost/warren-agent)
   --gpu               give the sandbox the host's GPUs (see docs/gpu.md)
   --cache KIND        mount a shared package cache (repeatable): npm, pip, cargo, go, gradle, apt
+  --nested-containers let COMMAND run rootless podman inside (bwrap only; allows nested user
+                      namespaces, see "Nested containers" in docs/containers.md)
   --memory SIZE       memory limit, e.g. 2g
   --pids N            process limit
   --cpus N            CPU share, e.g. 1.5 (podman/docker)
@@ -128,6 +130,7 @@ export const runCommand: CliCommand = {
         image: { type: 'string' },
         gpu: { type: 'boolean' },
         cache: { type: 'string', multiple: true },
+        'nested-containers': { type: 'boolean' },
         memory: { type: 'string' },
         pids: { type: 'string' },
         cpus: { type: 'string' },
@@ -175,6 +178,7 @@ export const runCommand: CliCommand = {
           gpu: Boolean(values.gpu),
           caches: [...runtime.config.sandbox.caches, ...(values.cache ?? [])],
           ...(values.image ? { image: values.image } : {}),
+          ...(values['nested-containers'] ? { nestedContainers: true } : {}),
           tty: Boolean(context.stdin.isTTY),
           ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
         },
