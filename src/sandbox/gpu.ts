@@ -55,7 +55,7 @@ export function requireGpu(facts: GpuHostFacts): void {
     .filter(Boolean)
     .join(' and ');
   throw new WarrenError('invalid-argument', `No NVIDIA GPU on this host: ${missing} missing`, {
-    hint: 'Install the NVIDIA driver so that nvidia-smi works on the host (and load nvidia-uvm for CUDA), or start the session without --gpu.',
+    hint: 'Install the NVIDIA driver so that nvidia-smi works on the host (and load nvidia-uvm for CUDA), or start the session without GPU access (no --gpu, GPU box unticked).',
   });
 }
 
