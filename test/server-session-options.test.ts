@@ -169,7 +169,7 @@ describe('warren serve: gpu, caches and configured agent presets', () => {
       const { error } = (await response.json()) as { error: { code: string; message: string; hint: string } };
       expect(error.code).toBe('invalid-argument');
       expect(error.message).toMatch(/^No NVIDIA GPU on this host: \/dev\/nvidiactl/);
-      expect(error.hint).toContain('without --gpu');
+      expect(error.hint).toContain('without GPU access');
       const [row] = server.runtime.store.sessions.list({ limit: 1 });
       expect(row?.state).toBe('failed');
       expect(row?.details).toMatchObject({ gpu: true, error: expect.stringMatching(/No NVIDIA GPU/) });

@@ -49,7 +49,7 @@ describe.skipIf(!run)('the new-session form: GPU and shared caches', () => {
         await page.check('#gpu');
         await page.click('#start-session');
         await expect.poll(() => page.locator('#banner').innerText()).toContain('No NVIDIA GPU on this host');
-        expect(await page.locator('#banner').innerText()).toContain('without --gpu');
+        expect(await page.locator('#banner').innerText()).toContain('without GPU access');
         // Still on the form, with what was filled in, ready to try again.
         expect(page.url()).toMatch(/#\/new$/);
         expect(await page.isEnabled('#start-session')).toBe(true);
