@@ -96,6 +96,32 @@ describe('nested containers in the bwrap sandbox', () => {
     expect(result.stdout).toContain('inner absent /run/podman/podman.sock');
   }, 150_000);
 
+  it('runs inner containers under the session limits (memory and pids cgroups hold them too)', async (context) => {
+    requireTools(context);
+    copyFileSync(archive, join(fixture.workspace, 'image.tar'));
+    const script = [
+      'podman load -q -i /workspace/image.tar >/dev/null',
+      `podman run --rm ${image} sh -c 'echo inner-ok; cat /proc/self/cgroup'`,
+      'cat /proc/self/cgroup',
+    ].join('\n');
+    const result = await runSandboxed(
+      createBwrapDriver(),
+      fixture.spec(['/bin/sh', '-c', script], {
+        nestedContainers: true,
+        limits: { memoryBytes: 1024 * 1024 * 1024, pids: 256 },
+      }),
+      { timeoutMs: 120_000 },
+    );
+    expect(result.status).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines).toContain('inner-ok');
+    // The inner container sits in the same cgroups as the session's shell: it cannot leave the session's limits.
+    const cgroupLines = lines.filter((line) => /^\d+:/.test(line));
+    expect(cgroupLines.length).toBeGreaterThan(1);
+    const half = cgroupLines.length / 2;
+    expect(cgroupLines.slice(0, half)).toEqual(cgroupLines.slice(half));
+  }, 150_000);
+
   it('without the option, podman inside cannot run a container and the host engine stays invisible', async (context) => {
     requireTools(context);
     copyFileSync(archive, join(fixture.workspace, 'image.tar'));
@@ -117,6 +143,37 @@ describe('nested containers in the bwrap sandbox', () => {
     expect(result.stdout).toContain('absent /var/lib/containers');
     expect(result.stdout).toContain('absent /run/podman/podman.sock');
   }, 90_000);
+
+  it('escape: the cgroup folder and the podman configuration stay read-only, even from a nested namespace', async (context) => {
+    requireTools(context);
+    const attempts = [
+      'echo $$ > /sys/fs/cgroup/cgroup.procs',
+      'mkdir /sys/fs/cgroup/escape',
+      'echo x > /etc/containers/containers.conf',
+      'echo x > /home/agent/.config/containers/storage.conf',
+      // Root in a user namespace of its own: the binds were locked read-only when that namespace copied them.
+      'unshare --user --map-root-user --mount mount -o remount,bind,rw /sys/fs/cgroup',
+      'unshare --user --map-root-user --mount mount -o remount,bind,rw /etc/containers',
+    ];
+    // Positive control: the same tools do mount in a nested namespace, where nothing is locked.
+    const control =
+      'unshare --user --map-root-user --mount sh -c "mount -t tmpfs none /tmp && echo control mounted"';
+    const script = [
+      control,
+      ...attempts.map(
+        (attempt, index) =>
+          `(${attempt}) 2>/dev/null && echo "attempt ${index} succeeded" || echo "attempt ${index} refused"`,
+      ),
+    ].join('; ');
+    const result = await runSandboxed(
+      createBwrapDriver(),
+      fixture.spec(['/bin/sh', '-c', script], { nestedContainers: true }),
+      { timeoutMs: 30_000 },
+    );
+    const lines = result.stdout.trim().split('\n');
+    expect(lines[0]).toBe('control mounted');
+    expect(lines.slice(1)).toEqual(attempts.map((_, index) => `attempt ${index} refused`));
+  });
 
   it('sends image pulls through the egress proxy', async (context) => {
     requireTools(context);
