@@ -1,4 +1,5 @@
 import type { FlowRecord, FlowSink } from '../proxy/index.js';
+import { createBatchWriter } from './batch.js';
 import type { Migration, SqliteDatabase } from './database.js';
 
 export const flowsMigrations: Migration[] = [
@@ -99,21 +100,15 @@ export function createFlowRepository(
       );
     }
   });
-  let queue: FlowRecord[] = [];
-  const maxBatch = options.maxBatch ?? 500;
-  const flush = () => {
-    if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
-    writeBatch(batch);
-  };
-  const timer = setInterval(flush, options.flushIntervalMs ?? 50);
-  timer.unref();
+  const batches = createBatchWriter(writeBatch, {
+    flushIntervalMs: options.flushIntervalMs ?? 50,
+    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+  });
+  const flush = batches.flush;
 
   return {
     record(flow) {
-      queue.push(flow);
-      if (queue.length >= maxBatch) flush();
+      batches.push(flow);
       options.onRecorded?.(flow);
     },
     flush,
@@ -150,9 +145,6 @@ export function createFlowRepository(
         }
       ).n;
     },
-    close() {
-      clearInterval(timer);
-      flush();
-    },
+    close: batches.close,
   };
 }

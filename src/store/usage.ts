@@ -1,4 +1,5 @@
 import type { UsageRecord, UsageSink } from '../gateway/index.js';
+import { createBatchWriter } from './batch.js';
 import type { Migration, SqliteDatabase } from './database.js';
 
 export const usageMigrations: Migration[] = [
@@ -176,21 +177,15 @@ export function createUsageRepository(
       );
     }
   });
-  let queue: UsageRecord[] = [];
-  const maxBatch = options.maxBatch ?? 500;
-  const flush = () => {
-    if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
-    writeBatch(batch);
-  };
-  const timer = setInterval(flush, options.flushIntervalMs ?? 100);
-  timer.unref();
+  const batches = createBatchWriter(writeBatch, {
+    flushIntervalMs: options.flushIntervalMs ?? 100,
+    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
+  });
+  const flush = batches.flush;
 
   return {
     record(entry) {
-      queue.push(entry);
-      if (queue.length >= maxBatch) flush();
+      batches.push(entry);
     },
     flush,
     summarize(groupBy, query = {}) {
@@ -233,9 +228,6 @@ export function createUsageRepository(
         .all(...where.values, limit) as UsageDatabaseRow[];
       return rows.map(fromRow);
     },
-    close() {
-      clearInterval(timer);
-      flush();
-    },
+    close: batches.close,
   };
 }
