@@ -23,8 +23,8 @@ import {
   pickGatewayKeys,
   type Gateway,
 } from '../gateway/index.js';
-import type { DriverOptions } from '../sandbox/index.js';
-import type { SessionEgress, SessionTokenIssuer } from '../sessions/index.js';
+import { resolveDriver, type DriverOptions, type SandboxDriver } from '../sandbox/index.js';
+import type { SessionEgress, SessionParts, SessionTokenIssuer } from '../sessions/index.js';
 import { openStore, type Store } from '../store/index.js';
 
 /** The long-lived parts that `warren run`, `warren proxy` and `warren serve` share in one process. */
@@ -38,6 +38,13 @@ export interface Runtime {
   proxy: EgressProxy;
   /** The model gateway, served to sandboxes in process through the proxy (origin-form requests). */
   gateway: Gateway;
+  /**
+   * The driver named (else the configured one), checked to be usable here, after removing what
+   * crashed earlier sessions left behind (containers of sessions still running elsewhere are kept).
+   */
+  openDriver(name?: string): Promise<SandboxDriver>;
+  /** Everything `prepareSession` needs from this runtime, for sessions run by `driver`. */
+  sessionParts(driver: SandboxDriver): SessionParts;
   /** Whether a session still runs in some Warren process (this one or a concurrent `warren run`). */
   isSessionLive(sessionId: string): boolean;
   /** What `resolveDriver` needs from the home and config (image, caches folder). */
@@ -119,7 +126,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       bodyCapBytes: config.proxy.bodyCapBytes,
       gateway: gateway.handler,
     });
-    return {
+    const runtime: Runtime = {
       home,
       config,
       store,
@@ -127,6 +134,22 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       caBundlePath,
       proxy,
       gateway,
+      async openDriver(name) {
+        const driver = await resolveDriver(name ?? config.sandbox.driver, runtime.driverOptions);
+        await driver.reconcileLeftovers?.((id) => runtime.isSessionLive(id));
+        return driver;
+      },
+      sessionParts(driver) {
+        return {
+          store,
+          proxy,
+          driver,
+          caBundlePath,
+          runDir: home.runDir,
+          tokens: runtime.sessionTokens,
+          egress: () => runtime.sessionEgress(),
+        };
+      },
       isSessionLive(sessionId) {
         const row = store.sessions.get(sessionId);
         if (!row || (row.state !== 'running' && row.state !== 'starting')) return false;
@@ -163,6 +186,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         store.close();
       },
     };
+    return runtime;
   } catch (error) {
     store.close();
     throw error;

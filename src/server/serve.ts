@@ -6,7 +6,7 @@ import { parseSize } from '../config/index.js';
 import { WarrenError } from '../errors/index.js';
 import { parseGatewayConfig, pickGatewayKeys } from '../gateway/index.js';
 import { flowsToHar } from '../proxy/index.js';
-import { CACHE_KINDS, resolveDriver } from '../sandbox/index.js';
+import { CACHE_KINDS } from '../sandbox/index.js';
 import {
   createSessionManager,
   defaultAgentPresets,
@@ -85,24 +85,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const ended = runtime.store.sessions.endAllRunning(Date.now(), isProcessAlive);
     if (ended > 0) options.log?.(`warren: marked ${ended} session(s) from an earlier run as ended`);
     for (const warning of runtime.configWarnings) options.log?.(`warren: config: ${warning}`);
-    const driver = await resolveDriver(runtime.config.sandbox.driver, runtime.driverOptions);
-    await driver.reconcileLeftovers?.((id) => runtime.isSessionLive(id));
+    const driver = await runtime.openDriver();
     const sessions = createSessionManager({
       store: runtime.store,
       sessionsDir: runtime.home.sessionsDir,
       prepare: (sessionOptions) =>
-        prepareSession(
-          {
-            store: runtime.store,
-            proxy: runtime.proxy,
-            driver,
-            caBundlePath: runtime.caBundlePath,
-            runDir: runtime.home.runDir,
-            tokens: runtime.sessionTokens,
-            egress: () => runtime.sessionEgress(),
-          },
-          { caches: runtime.config.sandbox.caches, ...sessionOptions },
-        ),
+        prepareSession(runtime.sessionParts(driver), {
+          caches: runtime.config.sandbox.caches,
+          ...sessionOptions,
+        }),
       onEvent: (event) => events.publish(event),
       onError: (sessionId, error) => options.log?.(`warren: ending session ${sessionId}: ${String(error)}`),
     });

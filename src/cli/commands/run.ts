@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseSize } from '../../config/index.js';
 import { WarrenError } from '../../errors/index.js';
 import { flowsToHar } from '../../proxy/index.js';
-import { resolveDriver, type SandboxLimits } from '../../sandbox/index.js';
+import type { SandboxLimits } from '../../sandbox/index.js';
 import {
   exitStatus,
   prepareSession,
@@ -150,39 +150,23 @@ export const runCommand: CliCommand = {
       for (const warning of runtime.configWarnings) context.stderr.write(`warren: config: ${warning}\n`);
       const policy = runtime.policyWith({ allow: values.allow ?? [], deny: values.deny ?? [] });
       const limits = limitsOf(values, runtime);
-      const driver = await resolveDriver(
-        values.driver ?? runtime.config.sandbox.driver,
-        runtime.driverOptions,
-      );
-      // Containers of crashed earlier runs; those of sessions whose owner still runs are kept.
-      await driver.reconcileLeftovers?.((id) => runtime.isSessionLive(id));
+      const driver = await runtime.openDriver(values.driver);
       const keylog = values.keylog
         ? createWriteStream(resolve(context.cwd, values.keylog), { mode: 0o600 })
         : undefined;
-      const session = await prepareSession(
-        {
-          store: runtime.store,
-          proxy: runtime.proxy,
-          driver,
-          caBundlePath: runtime.caBundlePath,
-          runDir: runtime.home.runDir,
-          tokens: runtime.sessionTokens,
-          egress: () => runtime.sessionEgress(),
-        },
-        {
-          kind: 'run',
-          command,
-          workspace,
-          policy,
-          limits,
-          gpu: Boolean(values.gpu),
-          caches: [...runtime.config.sandbox.caches, ...(values.cache ?? [])],
-          ...(values.image ? { image: values.image } : {}),
-          ...(values['nested-containers'] ? { nestedContainers: true } : {}),
-          tty: Boolean(context.stdin.isTTY),
-          ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
-        },
-      );
+      const session = await prepareSession(runtime.sessionParts(driver), {
+        kind: 'run',
+        command,
+        workspace,
+        policy,
+        limits,
+        gpu: Boolean(values.gpu),
+        caches: [...runtime.config.sandbox.caches, ...(values.cache ?? [])],
+        ...(values.image ? { image: values.image } : {}),
+        ...(values['nested-containers'] ? { nestedContainers: true } : {}),
+        tty: Boolean(context.stdin.isTTY),
+        ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
+      });
       if (context.env.WARREN_DEBUG) context.stderr.write(`warren: session ${session.id}\n`);
       let exit;
       try {
