@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, stat, unlink } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,6 +29,15 @@ describe('certificate authority', () => {
     const again = await createCertificateAuthority({ dir: caDir });
     expect(again.certificatePem).toBe(ca.certificatePem);
     expect(again.certificatePath).toBe(join(caDir, 'ca.pem'));
+  });
+
+  it('refuses a key that does not belong to the certificate, saying how to recover', async () => {
+    const first = await freshDir();
+    const second = join(first, '..', 'other-ca');
+    await createCertificateAuthority({ dir: first });
+    await createCertificateAuthority({ dir: second });
+    await copyFile(join(second, 'ca-key.pem'), join(first, 'ca-key.pem'));
+    await expect(createCertificateAuthority({ dir: first })).rejects.toThrow(/not the key of ca\.pem/);
   });
 
   it('signs short-lived leaves with SAN, AKI, SKI, CA:false and serverAuth, for names and IPs', async () => {

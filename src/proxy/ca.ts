@@ -1,6 +1,5 @@
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
+import type * as X509 from '@peculiar/x509';
+import { createPrivateKey, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext, type SecureContext } from 'node:tls';
@@ -57,6 +56,17 @@ function serialNumber(): string {
   return bytes.toString('hex');
 }
 
+/**
+ * The certificate library costs ~60 ms to load, so it is loaded only to create a CA or sign a leaf:
+ * a session that never intercepts TLS (and `warren run -- true`) does without it.
+ */
+async function loadX509(): Promise<typeof X509> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+  return x509;
+}
+
 async function fileExists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -67,6 +77,7 @@ async function fileExists(path: string): Promise<boolean> {
 }
 
 async function createRoot(certificatePath: string, keyPath: string): Promise<void> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(EC_ALGORITHM, true, ['sign', 'verify'])) as CryptoKeyPair;
   const now = Date.now();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -87,14 +98,17 @@ async function createRoot(certificatePath: string, keyPath: string): Promise<voi
   await writeFile(certificatePath, certificate.toString('pem') + '\n', { mode: 0o644, flag: 'wx' });
 }
 
+/** Reads and checks the root with Node's own X.509 parser: the pair must parse and belong together. */
 async function loadRoot(certificatePath: string, keyPath: string) {
   try {
     const certificatePem = await readFile(certificatePath, 'utf8');
     const keyPem = await readFile(keyPath, 'utf8');
-    const certificate = new x509.X509Certificate(certificatePem);
-    const pkcs8 = createPrivateKey(keyPem).export({ type: 'pkcs8', format: 'der' });
-    const signingKey = await webcrypto.subtle.importKey('pkcs8', pkcs8, EC_ALGORITHM, false, ['sign']);
-    return { certificatePem, certificate, signingKey };
+    const privateKey = createPrivateKey(keyPem);
+    if (!new X509Certificate(certificatePem).checkPrivateKey(privateKey)) {
+      throw new Error('ca-key.pem is not the key of ca.pem');
+    }
+    const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+    return { certificatePem, pkcs8 };
   } catch (error) {
     throw new WarrenError(
       'invalid-config',
@@ -107,11 +121,34 @@ async function loadRoot(certificatePath: string, keyPath: string) {
   }
 }
 
+/** What signing leaves needs, prepared on the first leaf. One key serves all leaves. */
+async function createLeafSigner(root: { certificatePem: string; pkcs8: Buffer }) {
+  const x509 = await loadX509();
+  const certificate = new x509.X509Certificate(root.certificatePem);
+  const signingKey = await webcrypto.subtle.importKey('pkcs8', root.pkcs8, EC_ALGORITHM, false, ['sign']);
+  const authorityKeyIdentifier = await x509.AuthorityKeyIdentifierExtension.create(certificate.publicKey);
+  // One key for all leaves: signing a leaf is then a single ECDSA signature, not a key generation.
+  const leafKeys = (await webcrypto.subtle.generateKey(EC_ALGORITHM, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const leafKeyPem = toPem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey));
+  const leafSubjectKeyIdentifier = await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey);
+  return {
+    x509,
+    issuer: certificate.subject,
+    signingKey,
+    authorityKeyIdentifier,
+    leafKeys,
+    leafKeyPem,
+    leafSubjectKeyIdentifier,
+  };
+}
+
 /** Loads `ca.pem` + `ca-key.pem` from `dir`, creating them (key 0600, folder 0700) when absent. */
 export async function createCertificateAuthority(
   options: CertificateAuthorityOptions,
 ): Promise<CertificateAuthority> {
-  x509.cryptoProvider.set(webcrypto as unknown as Crypto);
   const now = options.now ?? Date.now;
   const cacheSize = options.cacheSize ?? 1000;
   await mkdir(options.dir, { recursive: true, mode: 0o700 });
@@ -131,21 +168,15 @@ export async function createCertificateAuthority(
   if (!hasCertificate) await createRoot(certificatePath, keyPath);
   await chmod(keyPath, 0o600);
   const root = await loadRoot(certificatePath, keyPath);
-  const authorityKeyIdentifier = await x509.AuthorityKeyIdentifierExtension.create(
-    root.certificate.publicKey,
-  );
-
-  // One key for all leaves: signing a leaf is then a single ECDSA signature, not a key generation.
-  const leafKeys = (await webcrypto.subtle.generateKey(EC_ALGORITHM, true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
-  const leafKeyPem = toPem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', leafKeys.privateKey));
-  const leafSubjectKeyIdentifier = await x509.SubjectKeyIdentifierExtension.create(leafKeys.publicKey);
-
+  let signer: ReturnType<typeof createLeafSigner> | undefined;
   const cache = new Map<string, Promise<LeafCertificate>>();
 
   async function signLeaf(hostname: string): Promise<LeafCertificate> {
+    if (!signer) {
+      signer = createLeafSigner(root);
+      signer.catch(() => (signer = undefined)); // a failed preparation is tried again on the next leaf
+    }
+    const { x509, ...signing } = await signer;
     const address = parseIp(hostname);
     const altName = address
       ? { type: 'ip' as const, value: formatIp(address) }
@@ -155,28 +186,28 @@ export async function createCertificateAuthority(
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: serialNumber(),
       subject: `CN=${hostname.replace(/[,+="\\<>;#]/g, '')}`,
-      issuer: root.certificate.subject,
+      issuer: signing.issuer,
       notBefore: new Date(issued - BACKDATE_MS),
       notAfter,
       signingAlgorithm: SIGNING_ALGORITHM,
-      publicKey: leafKeys.publicKey,
-      signingKey: root.signingKey,
+      publicKey: signing.leafKeys.publicKey,
+      signingKey: signing.signingKey,
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
         new x509.SubjectAlternativeNameExtension([altName]),
-        authorityKeyIdentifier,
-        leafSubjectKeyIdentifier,
+        signing.authorityKeyIdentifier,
+        signing.leafSubjectKeyIdentifier,
       ],
     });
     const certificatePem = certificate.toString('pem') + '\n';
     // The chain includes the root so that clients which only trust it by fingerprint can still build it.
     const secureContext = createSecureContext({
       cert: certificatePem + root.certificatePem,
-      key: leafKeyPem,
+      key: signing.leafKeyPem,
     });
-    return { hostname, certificatePem, privateKeyPem: leafKeyPem, secureContext, notAfter };
+    return { hostname, certificatePem, privateKeyPem: signing.leafKeyPem, secureContext, notAfter };
   }
 
   async function leafFor(host: string): Promise<LeafCertificate> {
