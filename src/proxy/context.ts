@@ -61,7 +61,8 @@ export interface ListenerContext {
   logger: ProxyLogger;
   upstreamTimeoutMs: number;
   tunnelFirstByteTimeoutMs: number;
-  upstreamTrust: SecureContext;
+  /** Built at the first upstream TLS connection, then shared (see createUpstreamTrust). */
+  upstreamTrust: () => SecureContext;
   /** Keep-alive connections to upstreams, per listener (so upstream key log lines belong to one session). */
   pool: UpstreamPool;
   /** CONNECT facts per inner socket (TLS or plain), looked up by the request handlers. */

@@ -3,6 +3,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { SecureContext } from 'node:tls';
 import { WarrenError } from '../errors/index.js';
 import type { EgressProxyOptions, ListenerContext, ProxySession } from './context.js';
 import { answer, writeAnswerToSocket } from './exchange.js';
@@ -91,7 +92,10 @@ function listenOn(server: Server, target: ListenTarget): Promise<void> {
 }
 
 export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
-  const upstreamTrust = createUpstreamTrust(options.extraTrust ?? [], options.env ?? process.env);
+  // Built on first use, so a session that never leaves over TLS (and `warren run -- true`) skips it.
+  let trust: SecureContext | undefined;
+  const upstreamTrust = () =>
+    (trust ??= createUpstreamTrust(options.extraTrust ?? [], options.env ?? process.env));
   const listeners = new Set<ProxyListener>();
   const logger = options.logger ?? {
     warn: (message: string) => process.stderr.write(`warren proxy: ${message}\n`),

@@ -47,7 +47,7 @@ afterEach(() => {
 describe('upstream pool', () => {
   it('retries a bodiless request once when a reused connection turns out to be closed', async () => {
     const upstream = await startDroppingServer();
-    const pool = createUpstreamPool({ trust: createSecureContext() });
+    const pool = createUpstreamPool({ trust: () => createSecureContext() });
     cleanup.push(
       () => pool.destroy(),
       () => upstream.server.close(),
@@ -60,7 +60,7 @@ describe('upstream pool', () => {
 
   it('refuses line breaks in a header value instead of splitting the request', async () => {
     const upstream = await startDroppingServer();
-    const pool = createUpstreamPool({ trust: createSecureContext() });
+    const pool = createUpstreamPool({ trust: () => createSecureContext() });
     cleanup.push(
       () => pool.destroy(),
       () => upstream.server.close(),
@@ -77,7 +77,7 @@ describe('upstream pool', () => {
 
   it('does not resend a request whose body was already streamed', async () => {
     const upstream = await startDroppingServer();
-    const pool = createUpstreamPool({ trust: createSecureContext() });
+    const pool = createUpstreamPool({ trust: () => createSecureContext() });
     cleanup.push(
       () => pool.destroy(),
       () => upstream.server.close(),

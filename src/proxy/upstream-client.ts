@@ -50,7 +50,8 @@ export interface UpstreamPool {
 }
 
 export interface UpstreamPoolOptions {
-  trust: SecureContext;
+  /** Called at the first TLS connection: building a context with ~150 roots takes ~40 ms. */
+  trust: () => SecureContext;
   onKeylog?: (line: Buffer) => void;
   maxIdlePerTarget?: number;
   idleTimeoutMs?: number;
@@ -108,7 +109,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       ? tlsConnect({
           host: target.address,
           port: target.port,
-          secureContext: options.trust,
+          secureContext: options.trust(),
           ALPNProtocols: ['http/1.1'],
           ...(target.servername ? { servername: target.servername } : {}),
         })

@@ -126,7 +126,7 @@ function joinUpstream(
     maxHeaderSize: 64 * 1024,
   };
   if (secure) {
-    options.secureContext = context.upstreamTrust;
+    options.secureContext = context.upstreamTrust();
     if (isIP(destination.host) === 0) options.servername = destination.host;
   }
   const upstreamRequest = (secure ? httpsRequest : httpRequest)(options);
