@@ -1,9 +1,20 @@
-import serializeModule from '@xterm/addon-serialize';
-import headlessModule from '@xterm/headless';
+import { createRequire } from 'node:module';
 
-// Both packages ship CommonJS bundles: their exports are properties of the default import.
-const { Terminal } = headlessModule;
-const { SerializeAddon } = serializeModule;
+type HeadlessModule = typeof import('@xterm/headless');
+type SerializeModule = typeof import('@xterm/addon-serialize');
+
+// Both packages ship CommonJS bundles (~20 ms to load). They are required on the first terminal, so
+// `warren run`, which imports this folder but never makes a headless terminal, does not pay for them.
+const require = createRequire(import.meta.url);
+let xterm:
+  { Terminal: HeadlessModule['Terminal']; SerializeAddon: SerializeModule['SerializeAddon'] } | undefined;
+function loadXterm() {
+  xterm ??= {
+    Terminal: (require('@xterm/headless') as HeadlessModule).Terminal,
+    SerializeAddon: (require('@xterm/addon-serialize') as SerializeModule).SerializeAddon,
+  };
+  return xterm;
+}
 
 /**
  * The server's copy of a session's screen: a headless xterm that parses every byte the PTY writes.
@@ -28,6 +39,7 @@ export interface HeadlessTerminalOptions {
 }
 
 export function createHeadlessTerminal(options: HeadlessTerminalOptions): HeadlessTerminal {
+  const { Terminal, SerializeAddon } = loadXterm();
   const terminal = new Terminal({
     cols: options.cols,
     rows: options.rows,
