@@ -53,7 +53,15 @@ async function logIn(server: RunningServer): Promise<ApiClient> {
 }
 
 interface SessionBody {
-  session: { id: string; agent: string; state: string; gpu: boolean; caches: string[]; error: string | null };
+  session: {
+    id: string;
+    agent: string;
+    state: string;
+    gpu: boolean;
+    nestedContainers: boolean;
+    caches: string[];
+    error: string | null;
+  };
 }
 
 describe('warren serve: gpu, caches and configured agent presets', () => {
@@ -138,6 +146,20 @@ describe('warren serve: gpu, caches and configured agent presets', () => {
       expect(none.session.caches).toEqual([]);
       expect(none.output).toContain('npm=none');
       expect(none.output).toContain('pip=none');
+    },
+  );
+
+  it(
+    'nestedContainers lets the session make user namespaces (what nested podman needs); off by default',
+    { timeout: 30_000 },
+    async () => {
+      const probe = 'unshare --user true 2>/dev/null && echo userns=allowed || echo userns=refused';
+      const nested = await runToEnd({ agent: 'custom', command: probe, nestedContainers: true });
+      expect(nested.session.nestedContainers).toBe(true);
+      expect(nested.output).toContain('userns=allowed');
+      const plain = await runToEnd({ agent: 'custom', command: probe });
+      expect(plain.session.nestedContainers).toBe(false);
+      expect(plain.output).toContain('userns=refused');
     },
   );
 

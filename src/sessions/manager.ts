@@ -21,6 +21,8 @@ export interface NewSession {
   limits?: SandboxLimits;
   /** Give the session the host's GPUs; the driver refuses (fail closed) on a host without one. */
   gpu?: boolean;
+  /** Let the agent run containers inside its sandbox (nested rootless podman; bwrap driver only). */
+  nestedContainers?: boolean;
   /** Shared package caches (npm, pip, cargo, go, gradle, apt); absent: whatever `prepare` defaults to. */
   caches?: string[];
   cols: number;
@@ -143,6 +145,7 @@ export function createSessionManager(options: SessionManagerOptions): SessionMan
           env: request.env,
           ...(request.limits ? { limits: request.limits } : {}),
           ...(request.gpu ? { gpu: true } : {}),
+          ...(request.nestedContainers ? { nestedContainers: true } : {}),
           // Only when given: an absent list leaves `prepare` its default (serve: sandbox.caches).
           ...(request.caches ? { caches: request.caches } : {}),
           details: { ...request.details, workspaceSource: request.workspace },

@@ -40,6 +40,7 @@ export interface SessionView {
   viewers: number;
   attachable: boolean;
   gpu: boolean;
+  nestedContainers: boolean;
   caches: string[];
   error: string | null;
 }

@@ -40,6 +40,10 @@ const newSessionSchema = z
       .boolean()
       .default(false)
       .describe("give the session the host's GPUs; refused when the host has none"),
+    nestedContainers: z
+      .boolean()
+      .default(false)
+      .describe('let the agent run podman inside its sandbox (bwrap driver; docs/containers.md)'),
     caches: z
       .array(
         z.string().refine((kind) => CACHE_KINDS.includes(kind), {
@@ -77,6 +81,7 @@ export function describeSession(parts: ApiParts, row: SessionRow) {
     // A running row without a live terminal belongs to another process (e.g. `warren run`).
     attachable: live !== undefined,
     gpu: row.details.gpu === true,
+    nestedContainers: row.details.nestedContainers === true,
     caches: Array.isArray(row.details.caches) ? row.details.caches : [],
     error: typeof row.details.error === 'string' ? row.details.error : null,
   };
@@ -179,10 +184,18 @@ export function sessionRoutes(parts: ApiParts): ApiRoute[] {
           workspace,
           limits,
           gpu: body.gpu,
+          nestedContainers: body.nestedContainers,
           caches,
           cols: body.cols,
           rows: body.rows,
-          details: { model: body.model ?? null, allow, deny: body.deny, gpu: body.gpu, caches },
+          details: {
+            model: body.model ?? null,
+            allow,
+            deny: body.deny,
+            gpu: body.gpu,
+            nestedContainers: body.nestedContainers,
+            caches,
+          },
         });
         sendJson(response, 201, { session: describeSession(parts, row) });
       },

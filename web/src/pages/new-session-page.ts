@@ -53,6 +53,15 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
     gpu,
     "Give the session the server's GPUs",
   );
+  const nested = element('input', {
+    attributes: { type: 'checkbox', name: 'nestedContainers', id: 'nestedContainers' },
+  });
+  const nestedRow = element(
+    'label',
+    { class: 'inline', attributes: { for: 'nestedContainers' } },
+    nested,
+    'Let the agent run containers inside the session (podman)',
+  );
   // Filled from /api/presets; until then (or if that fails) the request names no caches and gets the defaults.
   const cacheBoxes: HTMLInputElement[] = [];
   const cachesRow = element(
@@ -102,6 +111,7 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
       labelled('pids', 'Processes', pids),
     ),
     gpuRow,
+    nestedRow,
     cachesRow,
     submit,
   );
@@ -154,6 +164,7 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
           ...(pids.value ? { pids: Number(pids.value) } : {}),
         },
         gpu: gpu.checked,
+        nestedContainers: nested.checked,
         ...(cacheBoxes.length > 0
           ? { caches: cacheBoxes.filter((box) => box.checked).map((box) => box.value) }
           : {}),
