@@ -179,6 +179,13 @@ export const runCommand: CliCommand = {
         const flows = runtime.store.flows.query({ sessionId: session.id, withBodies: true, limit: 100_000 });
         writeFileSync(resolve(context.cwd, values.har), JSON.stringify(flowsToHar(flows), null, 2));
       }
+      // Interactive users get the id to look the traffic up; piped output stays the command's alone.
+      if (context.stdin.isTTY) {
+        const count = runtime.store.flows.count(session.id);
+        context.stderr.write(
+          `warren: session ${session.id} ended; ${count} request(s) recorded: warren flows --session ${session.id}\r\n`,
+        );
+      }
       return exitStatus(exit, constants.signals as Record<string, number>);
     } finally {
       await runtime.close();
