@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenError } from '../../../errors/index.js';
@@ -31,6 +31,7 @@ import {
   readSystemCaBundle,
   SOCAT_CANDIDATES,
 } from './host-facts.js';
+import { requireHostPath } from '../../host-paths.js';
 
 export interface BwrapDriverOptions {
   /** Default: the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap. */
@@ -85,20 +86,6 @@ function refuseUnsupported(spec: NormalizedSandboxSpec): void {
         hint: 'Use --driver podman (or docker) for images, or start the session without an image.',
       },
     );
-}
-
-async function requireHostPath(path: string, what: string, kind: 'directory' | 'file' | 'socket' | 'any') {
-  const stats = await stat(path).catch(() => undefined);
-  const matches =
-    stats &&
-    (kind === 'any' ||
-      (kind === 'directory' && stats.isDirectory()) ||
-      (kind === 'file' && stats.isFile()) ||
-      (kind === 'socket' && stats.isSocket()));
-  if (!matches)
-    throw new WarrenError('invalid-argument', `${what} ${path} does not exist or is not a ${kind}`, {
-      hint: `Create it or correct the path.`,
-    });
 }
 
 async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {

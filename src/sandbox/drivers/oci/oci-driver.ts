@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenError } from '../../../errors/index.js';
@@ -29,6 +29,7 @@ import {
   type UserNamespaceMode,
 } from './facts.js';
 import { detectHostFacts, ENGINE_CANDIDATES, findExecutable } from './host-facts.js';
+import { requireHostPath } from '../../host-paths.js';
 
 /** The image `warren image build` makes; sessions use it unless the spec or config names another. */
 export const DEFAULT_AGENT_IMAGE = 'localhost/warren-agent:latest';
@@ -72,20 +73,6 @@ export interface OciSandboxDriver extends SandboxDriver {
 function defaultUserNamespace(facts: OciHostFacts): UserNamespaceMode {
   if (facts.engine === 'docker') return 'host';
   return facts.rootless ? 'keep-id' : 'private';
-}
-
-async function requireHostPath(path: string, what: string, kind: 'directory' | 'file' | 'socket' | 'any') {
-  const stats = await stat(path).catch(() => undefined);
-  const matches =
-    stats &&
-    (kind === 'any' ||
-      (kind === 'directory' && stats.isDirectory()) ||
-      (kind === 'file' && stats.isFile()) ||
-      (kind === 'socket' && stats.isSocket()));
-  if (!matches)
-    throw new WarrenError('invalid-argument', `${what} ${path} does not exist or is not a ${kind}`, {
-      hint: 'Create it or correct the path.',
-    });
 }
 
 async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
