@@ -57,7 +57,11 @@ describe('podman driver', () => {
     const instance = uniqueMarker('cleanup');
     const driver = createOciDriver({ image, instance });
     const plan = await driver.plan(fixture.spec(['/bin/sh', '-c', 'echo up; sleep 600']));
-    const client = spawn(plan.file, plan.args, { env: plan.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const client = spawn(plan.file, plan.args, {
+      env: plan.env,
+      cwd: plan.cwd ?? '/',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let output = '';
     client.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(() => output.includes('up'), 'the container to start');
@@ -109,7 +113,13 @@ describe('podman driver', () => {
     const plan = await createOciDriver({ image }).plan(
       fixture.spec(['/bin/bash', '-c', script], { tty: true }),
     );
-    const terminal = pty.spawn(plan.file, plan.args, { env: plan.env, cols: 100, rows: 30, name: 'xterm' });
+    const terminal = pty.spawn(plan.file, plan.args, {
+      env: plan.env,
+      cwd: plan.cwd ?? '/',
+      cols: 100,
+      rows: 30,
+      name: 'xterm',
+    });
     let output = '';
     terminal.onData((data) => {
       output += data;

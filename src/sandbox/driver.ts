@@ -20,6 +20,11 @@ export interface LaunchPlan {
   args: string[];
   /** The environment of the engine process itself (never the command's, which the plan sets inside). */
   env: Record<string, string>;
+  /**
+   * Working directory of the engine process on the host (absent: "/"), never the caller's own:
+   * engines drop files there (conmon writes an `oom` marker, for one).
+   */
+  cwd?: string;
   limits: LimitEnforcement[];
   cleanup(): Promise<void>;
 }

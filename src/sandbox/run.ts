@@ -44,7 +44,11 @@ export async function runSandboxed(
   const plan = await driver.plan(spec);
   try {
     return await new Promise<SandboxRunResult>((resolve, reject) => {
-      const child = spawn(plan.file, plan.args, { env: plan.env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(plan.file, plan.args, {
+        env: plan.env,
+        cwd: plan.cwd ?? '/',
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let timedOut = false;

@@ -22,7 +22,7 @@ export function spawnWithPipes(
   plan: LaunchPlan,
   stdio: 'inherit' | 'pipe' = 'inherit',
 ): SpawnedSandbox & { child: ReturnType<typeof spawnChild> } {
-  const child = spawnChild(plan.file, plan.args, { env: plan.env, stdio });
+  const child = spawnChild(plan.file, plan.args, { env: plan.env, cwd: plan.cwd ?? '/', stdio });
   const exited = new Promise<SessionExit>((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`warren: could not start ${plan.file}: ${error.message}\n`);
@@ -47,6 +47,7 @@ export function spawnWithPty(
     name: plan.env.TERM ?? 'xterm-256color',
     cols: size.cols,
     rows: size.rows,
+    cwd: plan.cwd ?? '/',
     env: plan.env,
   });
   const exited = new Promise<SessionExit>((resolve) => {

@@ -34,7 +34,13 @@ describe('bwrap driver', () => {
     const script =
       'trap "echo winch; exit 7" WINCH; stty size; test -t 0 && echo isatty; echo "TERM=$TERM"; echo ready; sleep 5 & wait';
     const plan = await createBwrapDriver().plan(fixture.spec(['/bin/bash', '-c', script], { tty: true }));
-    const terminal = pty.spawn(plan.file, plan.args, { env: plan.env, cols: 100, rows: 30, name: 'xterm' });
+    const terminal = pty.spawn(plan.file, plan.args, {
+      env: plan.env,
+      cwd: plan.cwd ?? '/',
+      cols: 100,
+      rows: 30,
+      name: 'xterm',
+    });
     let output = '';
     let resized = false;
     terminal.onData((data) => {

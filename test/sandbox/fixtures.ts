@@ -72,6 +72,7 @@ export async function runPlanWithHostEnv(
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   const child = spawn(plan.file, plan.args, {
     env: { ...hostEnv, ...plan.env },
+    cwd: plan.cwd ?? '/',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -265,6 +265,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         file: path,
         args,
         env: { ...environment },
+        cwd: stateDir,
         limits: enforcementOf(spec, facts),
         cleanup: () => (cleaned ??= cleanup()),
       };
