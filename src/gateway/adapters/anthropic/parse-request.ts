@@ -17,6 +17,7 @@ import type {
   ToolDefinition,
 } from '../../protocol/types.js';
 import { unknownFields } from '../shared/provider-options.js';
+import { readSampling } from '../shared/sampling.js';
 import { partsFromAnthropicContent, readCacheControl } from './content.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -50,10 +51,7 @@ export function parseAnthropicRequest(body: unknown): ModelRequest {
   };
   const maxTokens = optionalNumber(record.max_tokens, 'max_tokens');
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
-  const temperature = optionalNumber(record.temperature, 'temperature');
-  if (temperature !== undefined) request.temperature = temperature;
-  const topP = optionalNumber(record.top_p, 'top_p');
-  if (topP !== undefined) request.topP = topP;
+  readSampling(record, request);
   const topK = optionalNumber(record.top_k, 'top_k');
   if (topK !== undefined) request.topK = topK;
   const stopSequences = optionalStringList(record.stop_sequences, 'stop_sequences');

@@ -14,16 +14,15 @@ import type {
   ContentPart,
   ModelMessage,
   ModelRequest,
-  ReasoningOptions,
   ResponseFormat,
   TextPart,
   ToolChoice,
   ToolDefinition,
 } from '../../protocol/types.js';
 import { hasFieldsBeyond, unknownFields } from '../shared/provider-options.js';
+import { parseEffort, readSampling } from '../shared/sampling.js';
 import { appendMessage, partsFromChatContent, textOf } from './content.js';
 
-const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'model',
   'messages',
@@ -70,20 +69,13 @@ export function parseOpenAiChatRequest(body: unknown): ModelRequest {
     optionalNumber(record.max_completion_tokens, 'max_completion_tokens') ??
     optionalNumber(record.max_tokens, 'max_tokens');
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
-  const temperature = optionalNumber(record.temperature, 'temperature');
-  if (temperature !== undefined) request.temperature = temperature;
-  const topP = optionalNumber(record.top_p, 'top_p');
-  if (topP !== undefined) request.topP = topP;
+  readSampling(record, request);
   const stop = optionalStringList(record.stop, 'stop');
   if (stop !== undefined && stop.length > 0) request.stopSequences = stop;
   if (isRecord(record.stream_options) && record.stream_options.include_usage === true)
     request.streamIncludeUsage = true;
-  const effort = optionalString(record.reasoning_effort, 'reasoning_effort');
-  if (effort !== undefined) {
-    if (!EFFORTS.has(effort))
-      throw invalidRequest('reasoning_effort', 'expected "minimal", "low", "medium" or "high"');
-    request.reasoning = { effort: effort as NonNullable<ReasoningOptions['effort']> };
-  }
+  const effort = parseEffort(record.reasoning_effort, 'reasoning_effort');
+  if (effort !== undefined) request.reasoning = { effort };
   const user = optionalString(record.user, 'user');
   if (user !== undefined) request.metadata = { userId: user };
   const format = parseResponseFormat(record.response_format);

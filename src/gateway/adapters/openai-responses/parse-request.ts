@@ -13,7 +13,6 @@ import type {
   ImagePart,
   ModelMessage,
   ModelRequest,
-  ReasoningOptions,
   ReasoningPart,
   ResponseFormat,
   TextPart,
@@ -22,9 +21,9 @@ import type {
 } from '../../protocol/types.js';
 import { appendMessage, imageFromUrl } from '../openai-chat/content.js';
 import { hasFieldsBeyond, unknownFields } from '../shared/provider-options.js';
+import { parseEffort, readSampling } from '../shared/sampling.js';
 import { freeformInputJson, freeformTool } from './freeform.js';
 
-const EFFORTS = new Set(['minimal', 'low', 'medium', 'high']);
 /** Fields read here, or ignored because the gateway sets them itself (`store`, `include`). */
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'model',
@@ -84,16 +83,10 @@ export function parseResponsesRequest(body: unknown): ModelRequest {
   if (parallel !== undefined) request.parallelToolCalls = parallel;
   const maxTokens = optionalNumber(record.max_output_tokens, 'max_output_tokens');
   if (maxTokens !== undefined) request.maxTokens = maxTokens;
-  const temperature = optionalNumber(record.temperature, 'temperature');
-  if (temperature !== undefined) request.temperature = temperature;
-  const topP = optionalNumber(record.top_p, 'top_p');
-  if (topP !== undefined) request.topP = topP;
+  readSampling(record, request);
   if (isRecord(record.reasoning)) {
-    const effort = optionalString(record.reasoning.effort, 'reasoning.effort');
-    if (effort !== undefined && !EFFORTS.has(effort))
-      throw invalidRequest('reasoning.effort', 'expected "minimal", "low", "medium" or "high"');
-    request.reasoning =
-      effort === undefined ? {} : { effort: effort as NonNullable<ReasoningOptions['effort']> };
+    const effort = parseEffort(record.reasoning.effort, 'reasoning.effort');
+    request.reasoning = effort === undefined ? {} : { effort };
   }
   const user = optionalString(record.user, 'user');
   if (user !== undefined) request.metadata = { userId: user };
