@@ -2,50 +2,31 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacheCommand } from '../src/cli/commands/cache.js';
-import {
-  createBwrapDriver,
-  createOciDriver,
-  runSandboxed,
-  type DriverAvailability,
-} from '../src/sandbox/index.js';
-import { ensureTestImage } from './helpers/rootfs.js';
-import { createSandboxFixture, type SandboxFixture } from './sandbox/fixtures.js';
+import { createBwrapDriver, createOciDriver, runSandboxed } from '../src/sandbox/index.js';
+import { testImageForSuite } from './helpers/rootfs.js';
+import { useDriverSuite } from './sandbox/fixtures.js';
 
-const image = await ensureTestImage().catch((error: unknown) => {
-  if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
-  throw error;
-});
+const image = await testImageForSuite();
 
 describe('shared package caches', () => {
-  let availability: DriverAvailability;
-  let fixture: SandboxFixture;
+  const sandbox = useDriverSuite(() => createOciDriver({ image }));
   let warrenHome: string;
-  beforeAll(async () => {
-    availability = await createOciDriver({ image }).available();
-  });
-  beforeEach(async () => {
-    fixture = await createSandboxFixture();
+  beforeEach(() => {
     warrenHome = mkdtempSync(join(tmpdir(), 'warren-home-caches-'));
   });
-  afterEach(async () => {
-    await fixture.dispose();
+  afterEach(() => {
     rmSync(warrenHome, { recursive: true, force: true });
   });
-  function requirePodman(context: TestContext) {
-    if (availability.ok) return;
-    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
-    throw new Error(`${availability.reason}: ${availability.install}`);
-  }
 
   it('a file cached by one session is there in the next, in podman and bwrap, with the variables set', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const cachesDir = join(warrenHome, 'caches');
     const podman = createOciDriver({ image, cachesDir });
     const write = await runSandboxed(
       podman,
-      fixture.spec(
+      sandbox.fixture.spec(
         [
           '/bin/sh',
           '-c',
@@ -63,7 +44,7 @@ describe('shared package caches', () => {
 
     const read = await runSandboxed(
       podman,
-      fixture.spec(['/bin/sh', '-c', 'cat "$npm_config_cache/marker"; ls $CARGO_HOME'], {
+      sandbox.fixture.spec(['/bin/sh', '-c', 'cat "$npm_config_cache/marker"; ls $CARGO_HOME'], {
         caches: ['npm', 'cargo'],
       }),
     );
@@ -74,11 +55,13 @@ describe('shared package caches', () => {
     const bwrapDriver = createBwrapDriver({ cachesDir: join(warrenHome, 'caches-bwrap') });
     await runSandboxed(
       bwrapDriver,
-      fixture.spec(['/bin/sh', '-c', 'echo bwrap-cached > "$npm_config_cache/m"'], { caches: ['npm'] }),
+      sandbox.fixture.spec(['/bin/sh', '-c', 'echo bwrap-cached > "$npm_config_cache/m"'], {
+        caches: ['npm'],
+      }),
     );
     const bwrap = await runSandboxed(
       bwrapDriver,
-      fixture.spec(['/bin/sh', '-c', 'cat "$npm_config_cache/m"; echo "$PIP_CACHE_DIR"'], {
+      sandbox.fixture.spec(['/bin/sh', '-c', 'cat "$npm_config_cache/m"; echo "$PIP_CACHE_DIR"'], {
         caches: ['npm', 'pip'],
       }),
     );
@@ -86,7 +69,7 @@ describe('shared package caches', () => {
 
     const without = await runSandboxed(
       podman,
-      fixture.spec(['/bin/sh', '-c', 'echo "[$npm_config_cache]"; ls /var/cache/warren']),
+      sandbox.fixture.spec(['/bin/sh', '-c', 'echo "[$npm_config_cache]"; ls /var/cache/warren']),
     );
     expect(without.stdout).toBe('[]\n');
   });

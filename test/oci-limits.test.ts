@@ -1,37 +1,19 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { createOciDriver, runSandboxed, type DriverAvailability } from '../src/sandbox/index.js';
-import { ensureTestImage } from './helpers/rootfs.js';
-import { createSandboxFixture, type SandboxFixture } from './sandbox/fixtures.js';
+import { describe, expect, it } from 'vitest';
+import { createOciDriver, runSandboxed } from '../src/sandbox/index.js';
+import { testImageForSuite } from './helpers/rootfs.js';
+import { useDriverSuite } from './sandbox/fixtures.js';
 
-const image = await ensureTestImage().catch((error: unknown) => {
-  if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
-  throw error;
-});
+const image = await testImageForSuite();
 
 /**
  * What the engine's limit flags do on this host's cgroups (v1, v2 or hybrid), read from inside the container.
  * The contract suite already shows the memory and pids limits stopping real workloads.
  */
 describe('podman limits on this host', () => {
-  let availability: DriverAvailability;
-  let fixture: SandboxFixture;
-  beforeAll(async () => {
-    availability = await createOciDriver({ image }).available();
-  });
-  beforeEach(async () => {
-    fixture = await createSandboxFixture();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
-  });
-  function requirePodman(context: TestContext) {
-    if (availability.ok) return;
-    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
-    throw new Error(`${availability.reason}: ${availability.install}`);
-  }
+  const sandbox = useDriverSuite(() => createOciDriver({ image }));
 
   it('sets the memory, swap and pids limits in the container cgroup', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const script = [
       'if [ -f /sys/fs/cgroup/memory.max ]; then',
       '  echo "memory $(cat /sys/fs/cgroup/memory.max)"; echo "pids $(cat /sys/fs/cgroup/pids.max)"',
@@ -41,14 +23,16 @@ describe('podman limits on this host', () => {
     ].join('\n');
     const result = await runSandboxed(
       createOciDriver({ image }),
-      fixture.spec(['/bin/sh', '-c', script], { limits: { memoryBytes: 96 * 1024 * 1024, pids: 48 } }),
+      sandbox.fixture.spec(['/bin/sh', '-c', script], {
+        limits: { memoryBytes: 96 * 1024 * 1024, pids: 48 },
+      }),
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`memory ${96 * 1024 * 1024}\npids 48\n`);
   });
 
   it('a CPU share of 0.25 holds a busy loop to about a quarter core', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     // CPU time of the container cgroup (ns on v1 cpuacct, µs on v2 cpu.stat) across 2 s of a busy loop.
     const script = [
       'usage() { if [ -f /sys/fs/cgroup/cpu.stat ]; then echo $(( $(grep usage_usec /sys/fs/cgroup/cpu.stat | cut -d" " -f2) * 1000 )); else cat /sys/fs/cgroup/cpuacct/cpuacct.usage; fi; }',
@@ -59,7 +43,7 @@ describe('podman limits on this host', () => {
     ].join('\n');
     const result = await runSandboxed(
       createOciDriver({ image }),
-      fixture.spec(['/bin/sh', '-c', script], { limits: { cpus: 0.25 } }),
+      sandbox.fixture.spec(['/bin/sh', '-c', script], { limits: { cpus: 0.25 } }),
     );
     expect(result.stderr).toBe('');
     const cpuMilliseconds = Number(result.stdout.trim());

@@ -1,20 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import pty from '@lydell/node-pty';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isWarrenError } from '../src/errors/index.js';
-import {
-  createBwrapDriver,
-  createOciDriver,
-  runSandboxed,
-  type DriverAvailability,
-} from '../src/sandbox/index.js';
-import { ensureTestImage } from './helpers/rootfs.js';
-import { createSandboxFixture, uniqueMarker, type SandboxFixture } from './sandbox/fixtures.js';
+import { createBwrapDriver, createOciDriver, runSandboxed } from '../src/sandbox/index.js';
+import { testImageForSuite } from './helpers/rootfs.js';
+import { uniqueMarker, useDriverSuite } from './sandbox/fixtures.js';
 
-const image = await ensureTestImage({ withNode: true }).catch((error: unknown) => {
-  if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
-  throw error;
-});
+const image = await testImageForSuite({ withNode: true });
 
 function containersOf(instance: string): string[] {
   return execFileSync('podman', ['ps', '--all', '--quiet', '--filter', `label=warren.instance=${instance}`])
@@ -33,30 +25,13 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 10_00
 
 /** Behaviour of the podman driver beyond the shared contract: cleanup, leftovers, TTY, refusals. */
 describe('podman driver', () => {
-  let availability: DriverAvailability;
-  let fixture: SandboxFixture;
-
-  beforeAll(async () => {
-    availability = await createOciDriver({ image }).available();
-  });
-  beforeEach(async () => {
-    fixture = await createSandboxFixture();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
-  });
-
-  function requirePodman(context: TestContext) {
-    if (availability.ok) return;
-    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
-    throw new Error(`${availability.reason}: ${availability.install}`);
-  }
+  const sandbox = useDriverSuite(() => createOciDriver({ image }));
 
   it('removes the container in cleanup even when the engine client was killed', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const instance = uniqueMarker('cleanup');
     const driver = createOciDriver({ image, instance });
-    const plan = await driver.plan(fixture.spec(['/bin/sh', '-c', 'echo up; sleep 600']));
+    const plan = await driver.plan(sandbox.fixture.spec(['/bin/sh', '-c', 'echo up; sleep 600']));
     const client = spawn(plan.file, plan.args, {
       env: plan.env,
       cwd: plan.cwd ?? '/',
@@ -73,7 +48,7 @@ describe('podman driver', () => {
   });
 
   it("reconcileLeftovers removes only this instance's leftovers, sparing kept sessions", async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const instance = uniqueMarker('reconcile');
     const other = uniqueMarker('reconcile-other');
     const create = (session: string, label: string) =>
@@ -107,11 +82,11 @@ describe('podman driver', () => {
   });
 
   it('runs a TTY session under node-pty with window size changes', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const script =
       'stty size; test -t 0 && echo isatty; echo "TERM=$TERM"; trap "echo winch; exit 7" WINCH; sleep 5 & wait';
     const plan = await createOciDriver({ image }).plan(
-      fixture.spec(['/bin/bash', '-c', script], { tty: true }),
+      sandbox.fixture.spec(['/bin/bash', '-c', script], { tty: true }),
     );
     const terminal = pty.spawn(plan.file, plan.args, {
       env: plan.env,
@@ -137,35 +112,35 @@ describe('podman driver', () => {
   });
 
   it('refuses an image that is not present, saying how to get it (never pulls)', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const driver = createOciDriver({ image: 'localhost/warren-no-such-image:1' });
-    const error = await driver.plan(fixture.spec(['true'])).catch((caught: unknown) => caught);
+    const error = await driver.plan(sandbox.fixture.spec(['true'])).catch((caught: unknown) => caught);
     expect(isWarrenError(error) && error.code).toBe('not-found');
     expect(isWarrenError(error) && error.hint).toMatch(/warren image build --engine podman/);
   });
 
   it('uses the spec image over the driver default, and bwrap refuses images', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const driver = createOciDriver({ image: 'localhost/warren-no-such-image:1' });
     const result = await runSandboxed(
       driver,
-      fixture.spec(['/bin/sh', '-c', 'echo from-spec-image'], { image }),
+      sandbox.fixture.spec(['/bin/sh', '-c', 'echo from-spec-image'], { image }),
     );
     expect(result.stdout).toBe('from-spec-image\n');
     const bwrap = await createBwrapDriver()
-      .plan(fixture.spec(['true'], { image }))
+      .plan(sandbox.fixture.spec(['true'], { image }))
       .catch((caught: unknown) => caught);
     expect(isWarrenError(bwrap) && bwrap.message).toMatch(/bwrap driver .* cannot use the image/);
     const flag = await driver
-      .plan(fixture.spec(['true'], { image: '--privileged' }))
+      .plan(sandbox.fixture.spec(['true'], { image: '--privileged' }))
       .catch((caught: unknown) => caught);
     expect(isWarrenError(flag) && flag.message).toMatch(/image: must be an image reference/);
   });
 
   it('gpu: refuses on this GPU-less host, and plans CDI or device arguments from host facts', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const error = await createOciDriver({ image })
-      .plan(fixture.spec(['true'], { gpu: true }))
+      .plan(sandbox.fixture.spec(['true'], { gpu: true }))
       .catch((caught: unknown) => caught);
     expect(isWarrenError(error) && error.message).toMatch(/^No NVIDIA GPU on this host/);
     const gpuHostFacts = {
@@ -180,20 +155,22 @@ describe('podman driver', () => {
       ],
       driverPrograms: [],
     };
-    const plan = await createOciDriver({ image, gpuHostFacts }).plan(fixture.spec(['true'], { gpu: true }));
+    const plan = await createOciDriver({ image, gpuHostFacts }).plan(
+      sandbox.fixture.spec(['true'], { gpu: true }),
+    );
     await plan.cleanup();
     expect(plan.args.join(' ')).toContain('--device /dev/nvidia0:/dev/nvidia0:rwm');
     expect(plan.args).toContain('LD_LIBRARY_PATH=/usr/local/nvidia/lib64');
     const cdi = await createOciDriver({
       image,
       gpuHostFacts: { ...gpuHostFacts, cdiSpecFiles: ['/etc/cdi/nvidia.yaml'] },
-    }).plan(fixture.spec(['true'], { gpu: true }));
+    }).plan(sandbox.fixture.spec(['true'], { gpu: true }));
     await cdi.cleanup();
     expect(cdi.args.join(' ')).toContain('--device nvidia.com/gpu=all');
   });
 
   it('refuses limits the engine would ignore (rootless podman on cgroup v1), and picks keep-id when rootless', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const rootlessV1 = {
       engine: 'podman' as const,
       rootless: true,
@@ -206,31 +183,31 @@ describe('podman driver', () => {
     };
     const driver = createOciDriver({ image, hostFacts: rootlessV1 });
     const error = await driver
-      .plan(fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024 } }))
+      .plan(sandbox.fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024 } }))
       .catch((caught: unknown) => caught);
     expect(isWarrenError(error) && error.message).toBe(
       'limits.memoryBytes cannot be enforced by podman here: rootless podman cannot set cgroup limits on a cgroup v1 host',
     );
-    const plan = await driver.plan(fixture.spec(['true'], { limits: { cpuSeconds: 5 } }));
+    const plan = await driver.plan(sandbox.fixture.spec(['true'], { limits: { cpuSeconds: 5 } }));
     await plan.cleanup();
     expect(plan.args.join(' ')).toContain('--userns keep-id:uid=1000,gid=1000');
     expect(plan.args).not.toContain('--uidmap');
   });
 
   it('writes workspace files as the agent, readable back on the host', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const result = await runSandboxed(
       createOciDriver({ image }),
-      fixture.spec(['/bin/sh', '-c', 'echo from-agent > /workspace/out.txt && id -un']),
+      sandbox.fixture.spec(['/bin/sh', '-c', 'echo from-agent > /workspace/out.txt && id -un']),
     );
     expect(result.stdout.trim()).toBe('agent');
-    expect(execFileSync('cat', [`${fixture.workspace}/out.txt`]).toString()).toBe('from-agent\n');
+    expect(execFileSync('cat', [`${sandbox.fixture.workspace}/out.txt`]).toString()).toBe('from-agent\n');
   });
 
   it('limits are reported with the engine mechanism', async (context) => {
-    requirePodman(context);
+    sandbox.require(context);
     const plan = await createOciDriver({ image }).plan(
-      fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024, pids: 16, cpuSeconds: 5 } }),
+      sandbox.fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024, pids: 16, cpuSeconds: 5 } }),
     );
     await plan.cleanup();
     expect(plan.limits.map((limit) => limit.limit)).toEqual(['memoryBytes', 'pids', 'cpuSeconds']);

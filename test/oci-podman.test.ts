@@ -1,14 +1,11 @@
 import { createOciDriver } from '../src/sandbox/drivers/oci/index.js';
-import { ensureTestImage } from './helpers/rootfs.js';
+import { testImageForSuite } from './helpers/rootfs.js';
 import { runSandboxDriverContract } from './sandbox/contract.case.js';
 
 // The shared driver contract against real podman, with an image assembled from this host's binaries (no registry).
 // When podman is missing each test fails with "podman is not installed: apt-get install podman" (or skips with
 // WARREN_ALLOW_SKIP=1). Nothing is skipped.
-const image = await ensureTestImage({ withNode: true }).catch((error: unknown) => {
-  if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
-  throw error;
-});
+const image = await testImageForSuite({ withNode: true });
 
 runSandboxDriverContract(
   'podman',

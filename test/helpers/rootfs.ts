@@ -252,3 +252,14 @@ export async function ensureTestImage(options: TestImageOptions = {}, engine = '
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * `ensureTestImage` for a test file's top level: where podman is missing, every test of the file fails with
+ * the install line (from the driver's availability), or, under WARREN_ALLOW_SKIP=1, skips.
+ */
+export async function testImageForSuite(options: TestImageOptions = {}): Promise<string> {
+  return ensureTestImage(options).catch((error: unknown) => {
+    if (process.env.WARREN_ALLOW_SKIP === '1') return 'localhost/warren-test-rootfs:unavailable';
+    throw error;
+  });
+}

@@ -1,39 +1,24 @@
 import pty from '@lydell/node-pty';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it, type TestContext } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isWarrenError } from '../../src/errors/index.js';
-import { createBwrapDriver, runSandboxed, type DriverAvailability } from '../../src/sandbox/index.js';
-import { createSandboxFixture, type SandboxFixture } from './fixtures.js';
+import { createBwrapDriver, runSandboxed } from '../../src/sandbox/index.js';
+import { useDriverSuite } from './fixtures.js';
 
 /** Behaviour of the bwrap driver beyond the shared contract: TTY, limit fallbacks, refusals. */
 describe('bwrap driver', () => {
-  let availability: DriverAvailability;
-  let fixture: SandboxFixture;
+  const sandbox = useDriverSuite(() => createBwrapDriver());
   const noCgroups = { v1: {}, v2: undefined };
 
-  beforeAll(async () => {
-    availability = await createBwrapDriver().available();
-  });
-  beforeEach(async () => {
-    fixture = await createSandboxFixture();
-  });
-  afterEach(async () => {
-    await fixture.dispose();
-  });
-
-  function requireBwrap(context: TestContext) {
-    if (availability.ok) return;
-    if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
-    throw new Error(`${availability.reason}: ${availability.install}`);
-  }
-
   it('runs a TTY session under node-pty with job control and window size changes', async (context) => {
-    requireBwrap(context);
+    sandbox.require(context);
     // The trap comes first so that the resize, sent once "ready" is seen, cannot arrive before it.
     const script =
       'trap "echo winch; exit 7" WINCH; stty size; test -t 0 && echo isatty; echo "TERM=$TERM"; echo ready; sleep 5 & wait';
-    const plan = await createBwrapDriver().plan(fixture.spec(['/bin/bash', '-c', script], { tty: true }));
+    const plan = await createBwrapDriver().plan(
+      sandbox.fixture.spec(['/bin/bash', '-c', script], { tty: true }),
+    );
     const terminal = pty.spawn(plan.file, plan.args, {
       env: plan.env,
       cwd: plan.cwd ?? '/',
@@ -62,28 +47,28 @@ describe('bwrap driver', () => {
   });
 
   it('escape: the command cannot create user namespaces of its own, unless the driver allows it', async (context) => {
-    requireBwrap(context);
+    sandbox.require(context);
     const script = ['/bin/sh', '-c', 'unshare --user --map-root-user id -u && echo nested-created'];
-    const refused = await runSandboxed(createBwrapDriver(), fixture.spec(script));
+    const refused = await runSandboxed(createBwrapDriver(), sandbox.fixture.spec(script));
     expect(refused.stdout).not.toContain('nested-created');
     expect(refused.stderr).toMatch(/unshare failed/);
     // Positive control: the same attempt works when the driver allows nested user namespaces.
     const allowed = await runSandboxed(
       createBwrapDriver({ nestedUserNamespaces: true }),
-      fixture.spec(script),
+      sandbox.fixture.spec(script),
     );
     expect(allowed.stdout).toBe('0\nnested-created\n');
   });
 
   it('escape: refused system calls answer ENOSYS inside, and the filter descriptor does not leak', async (context) => {
-    requireBwrap(context);
+    sandbox.require(context);
     // perl (Debian's essential perl-base) makes raw system calls: io_uring_setup, bpf, userfaultfd, keyctl, getpid.
     const numbers = process.arch === 'arm64' ? [425, 280, 282, 219, 172] : [425, 321, 323, 250, 39];
     const calls = numbers.map(
       (number) => `perl -e 'syscall(${number}, 0, 0, 0); print "${number}:", $!+0, "\\n"'`,
     );
     const script = ['/bin/sh', '-c', `readlink /proc/$$/fd/3 || echo no-fd-3; ${calls.join('; ')}`];
-    const filtered = await runSandboxed(createBwrapDriver(), fixture.spec(script));
+    const filtered = await runSandboxed(createBwrapDriver(), sandbox.fixture.spec(script));
     if (/perl: not found/.test(filtered.stderr))
       throw new Error('perl is missing: apt-get install perl-base');
     const [getpid, ...refused] = [numbers.at(-1), ...numbers.slice(0, -1)];
@@ -91,41 +76,44 @@ describe('bwrap driver', () => {
     for (const number of refused) expect(filtered.stdout).toContain(`${number}:38\n`);
     expect(filtered.stdout).toContain(`${getpid}:0\n`);
     // Positive control: without the filter the same calls reach the kernel and fail otherwise (bad arguments).
-    const unfiltered = await runSandboxed(createBwrapDriver({ syscallFilter: false }), fixture.spec(script));
+    const unfiltered = await runSandboxed(
+      createBwrapDriver({ syscallFilter: false }),
+      sandbox.fixture.spec(script),
+    );
     for (const number of refused) expect(unfiltered.stdout).not.toContain(`${number}:38\n`);
   });
 
   it("puts Warren's CA bundle where tools that ignore the CA variables look", async (context) => {
-    requireBwrap(context);
-    const bundlePath = join(fixture.root, 'bundle.pem');
+    sandbox.require(context);
+    const bundlePath = join(sandbox.fixture.root, 'bundle.pem');
     writeFileSync(bundlePath, '# warren test bundle\n');
     const script = ['/bin/sh', '-c', 'env -u SSL_CERT_FILE head -c 64 /etc/ssl/certs/ca-certificates.crt'];
     const withBundle = await runSandboxed(
       createBwrapDriver(),
-      fixture.spec(script, { caBundlePath: bundlePath }),
+      sandbox.fixture.spec(script, { caBundlePath: bundlePath }),
     );
     expect(withBundle.stdout).toBe('# warren test bundle\n');
     // Without a bundle the system's own file is there, unchanged.
-    const without = await runSandboxed(createBwrapDriver(), fixture.spec(script));
+    const without = await runSandboxed(createBwrapDriver(), sandbox.fixture.spec(script));
     expect(without.stdout).toBe(
       readFileSync('/etc/ssl/certs/ca-certificates.crt').subarray(0, 64).toString(),
     );
   });
 
   it('refuses a pids limit when no cgroup can take it (fail closed)', async (context) => {
-    requireBwrap(context);
+    sandbox.require(context);
     const driver = createBwrapDriver({ cgroupLocation: noCgroups });
     const refusal = await driver
-      .plan(fixture.spec(['true'], { limits: { pids: 50 } }))
+      .plan(sandbox.fixture.spec(['true'], { limits: { pids: 50 } }))
       .catch((error) => error);
     expect(isWarrenError(refusal) && refusal.code).toBe('sandbox-failed');
     expect(String(refusal.message)).toMatch(/pids limit cannot be enforced/);
   });
 
   it('falls back to RLIMIT_AS for memory when no memory cgroup is writable, and it holds', async (context) => {
-    requireBwrap(context);
+    sandbox.require(context);
     const driver = createBwrapDriver({ cgroupLocation: noCgroups });
-    const spec = fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024 } });
+    const spec = sandbox.fixture.spec(['true'], { limits: { memoryBytes: 64 * 1024 * 1024 } });
     const plan = await driver.plan(spec);
     await plan.cleanup();
     expect(plan.limits).toEqual([
@@ -141,8 +129,8 @@ describe('bwrap driver', () => {
   });
 
   it('reports how each limit is enforced and removes its cgroups afterwards', async (context) => {
-    requireBwrap(context);
-    const spec = fixture.spec(['true'], {
+    sandbox.require(context);
+    const spec = sandbox.fixture.spec(['true'], {
       limits: { pids: 64, memoryBytes: 256 * 1024 * 1024, cpuSeconds: 5 },
     });
     const plan = await createBwrapDriver().plan(spec);
@@ -165,10 +153,10 @@ describe('bwrap driver', () => {
       reason: 'bubblewrap is not installed',
       install: 'apt-get install bubblewrap',
     });
-    await expect(noBwrap.plan(fixture.spec(['true']))).rejects.toThrow(
+    await expect(noBwrap.plan(sandbox.fixture.spec(['true']))).rejects.toThrow(
       'bubblewrap is not installed: apt-get install bubblewrap',
     );
     const noSocat = createBwrapDriver({ socatPath: '/nonexistent/socat' });
-    await expect(noSocat.plan(fixture.spec(['true']))).rejects.toThrow(/socat/);
+    await expect(noSocat.plan(sandbox.fixture.spec(['true']))).rejects.toThrow(/socat/);
   });
 });

@@ -4,7 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LaunchPlan, SandboxSpec } from '../../src/sandbox/index.js';
+import { afterEach, beforeAll, beforeEach, type TestContext } from 'vitest';
+import type { DriverAvailability, LaunchPlan, SandboxDriver, SandboxSpec } from '../../src/sandbox/index.js';
 
 /** A throw-away host layout per test: workspace, a fake host home with a secret, a proxy socket. */
 export interface SandboxFixture {
@@ -92,4 +93,38 @@ export async function runPlanWithHostEnv(
   });
   await plan.cleanup();
   return { status, stdout, stderr };
+}
+
+export interface DriverSuite {
+  /** This test's fresh host layout. */
+  readonly fixture: SandboxFixture;
+  /** Fails the test with what to install when the driver is unavailable (skips under WARREN_ALLOW_SKIP=1). */
+  require(context: TestContext): void;
+}
+
+/** The hooks every driver-specific suite needs: the driver's availability once, a fresh fixture per test. */
+export function useDriverSuite(createDriver: () => SandboxDriver): DriverSuite {
+  let availability: DriverAvailability;
+  let fixture: SandboxFixture | undefined;
+  beforeAll(async () => {
+    availability = await createDriver().available();
+  });
+  beforeEach(async () => {
+    fixture = await createSandboxFixture();
+  });
+  afterEach(async () => {
+    await fixture?.dispose();
+    fixture = undefined;
+  });
+  return {
+    get fixture() {
+      if (!fixture) throw new Error('the sandbox fixture exists only while a test runs');
+      return fixture;
+    },
+    require(context) {
+      if (availability.ok) return;
+      if (process.env.WARREN_ALLOW_SKIP === '1') context.skip();
+      throw new Error(`${availability.reason}: ${availability.install}`);
+    },
+  };
 }
