@@ -1,7 +1,8 @@
 import type { FlowRecord, HostPolicy } from '../../proxy/index.js';
 import type { SandboxLimits } from '../../sandbox/index.js';
 import type { AgentPreset, SessionManager } from '../../sessions/index.js';
-import type { Store } from '../../store/index.js';
+import { WarrenError } from '../../errors/index.js';
+import type { SessionRow, Store } from '../../store/index.js';
 import type { AuthService, Authenticated } from '../auth/auth-service.js';
 import type { EventHub } from '../events.js';
 import type { Route } from '../http/router.js';
@@ -28,3 +29,10 @@ export interface ApiParts {
 }
 
 export type ApiRoute = Route<Authenticated>;
+
+/** The session a route's `:id` names, or a 404. */
+export function sessionRowOf(parts: ApiParts, id: string | undefined): SessionRow {
+  const row = id === undefined ? undefined : parts.store.sessions.get(id);
+  if (!row) throw new WarrenError('not-found', `no session ${id ?? ''}`);
+  return row;
+}

@@ -5,7 +5,7 @@ import type { CapturedBody } from '../../proxy/index.js';
 import type { FlowQuery, SessionRow } from '../../store/index.js';
 import { summarizeFlow } from '../events.js';
 import { readJson, sendDownload, sendFileDownload, sendJson } from '../http/respond.js';
-import type { ApiParts, ApiRoute } from './context.js';
+import { sessionRowOf, type ApiParts, type ApiRoute } from './context.js';
 
 /** A body for the browser: text when it is valid UTF-8, else base64. The UI shows either as text only. */
 export function describeBody(body: CapturedBody) {
@@ -66,11 +66,7 @@ function refusedHosts(parts: ApiParts, sessionId: string) {
 }
 
 export function flowRoutes(parts: ApiParts): ApiRoute[] {
-  const rowOf = (id: string | undefined): SessionRow => {
-    const row = id === undefined ? undefined : parts.store.sessions.get(id);
-    if (!row) throw new WarrenError('not-found', `no session ${id ?? ''}`);
-    return row;
-  };
+  const rowOf = (id: string | undefined): SessionRow => sessionRowOf(parts, id);
   return [
     {
       method: 'GET',

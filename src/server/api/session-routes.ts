@@ -6,7 +6,7 @@ import { CACHE_DEFINITIONS, CACHE_KINDS } from '../../sandbox/index.js';
 import { resolvePreset, type WorkspaceSource } from '../../sessions/index.js';
 import type { SessionRow } from '../../store/index.js';
 import { readJson, sendJson } from '../http/respond.js';
-import type { ApiParts, ApiRoute } from './context.js';
+import { sessionRowOf, type ApiParts, type ApiRoute } from './context.js';
 
 const ruleList = z.array(z.string().min(1).max(300)).max(200).default([]);
 
@@ -121,11 +121,7 @@ function commandOf(parts: ApiParts, body: NewSessionBody) {
 }
 
 export function sessionRoutes(parts: ApiParts): ApiRoute[] {
-  const rowOf = (id: string | undefined): SessionRow => {
-    const row = id === undefined ? undefined : parts.store.sessions.get(id);
-    if (!row) throw new WarrenError('not-found', `no session ${id ?? ''}`);
-    return row;
-  };
+  const rowOf = (id: string | undefined): SessionRow => sessionRowOf(parts, id);
   return [
     {
       method: 'GET',
