@@ -157,8 +157,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         return typeof owner === 'number' && isProcessAlive(owner);
       },
       driverOptions: {
-        bwrap: { cachesDir: home.cachesDir },
-        oci: { cachesDir: home.cachesDir, ...(config.sandbox.image ? { image: config.sandbox.image } : {}) },
+        bwrap: { cachesDir: home.cachesDir, handoverDir: join(home.runDir, 'handover') },
+        oci: {
+          cachesDir: home.cachesDir,
+          handoverDir: join(home.runDir, 'handover'),
+          ...(config.sandbox.image ? { image: config.sandbox.image } : {}),
+        },
       },
       sessionEgress() {
         const hooks: ForwardHook[] = downloadCache ? [downloadCache.hook] : [];

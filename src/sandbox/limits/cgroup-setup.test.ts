@@ -1,9 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { wrapWithCgroupJoin, CGROUP_JOIN_FAILURE_STATUS } from './cgroup-join.js';
 import { createSessionCgroups } from './cgroup-setup.js';
 
 describe('session cgroups', () => {
@@ -92,60 +90,5 @@ describe('session cgroups on cgroup v2 (a plain folder tree standing in for cgro
     } finally {
       rmSync(tree.root, { recursive: true, force: true });
     }
-  });
-});
-
-describe('wrapWithCgroupJoin', () => {
-  it('returns the command unchanged without cgroups', () => {
-    expect(wrapWithCgroupJoin([], { file: '/usr/bin/env', args: ['-i'] })).toEqual({
-      file: '/usr/bin/env',
-      args: ['-i'],
-    });
-  });
-
-  it('writes its own pid to every procs file, then execs the command in the same process', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'warren-join-'));
-    try {
-      const files = [join(folder, 'a procs'), join(folder, "b'procs")];
-      const wrapped = wrapWithCgroupJoin(files, { file: '/bin/sh', args: ['-c', 'echo $$'] });
-      const result = spawnSync(wrapped.file, wrapped.args);
-      const pid = result.stdout.toString().trim();
-      expect(pid).toMatch(/^\d+$/);
-      for (const file of files) expect(readFileSync(file, 'utf8').trim()).toBe(pid);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
-
-  it('opens input files on their descriptors for the command', () => {
-    const folder = mkdtempSync(join(tmpdir(), 'warren-join-'));
-    try {
-      const filter = join(folder, "filter's.bpf");
-      writeFileSync(filter, 'filter-bytes');
-      const wrapped = wrapWithCgroupJoin(
-        [],
-        { file: '/bin/sh', args: ['-c', 'cat <&3'] },
-        {
-          inputFiles: [{ fd: 3, path: filter }],
-        },
-      );
-      expect(spawnSync(wrapped.file, wrapped.args).stdout.toString()).toBe('filter-bytes');
-      expect(() => wrapWithCgroupJoin([], wrapped, { inputFiles: [{ fd: 1, path: filter }] })).toThrow(
-        RangeError,
-      );
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  });
-
-  it('refuses to start the command when a cgroup cannot be joined', () => {
-    const wrapped = wrapWithCgroupJoin(['/nonexistent/cgroup.procs'], {
-      file: '/bin/echo',
-      args: ['started'],
-    });
-    const result = spawnSync(wrapped.file, wrapped.args);
-    expect(result.status).toBe(CGROUP_JOIN_FAILURE_STATUS);
-    expect(result.stdout.toString()).toBe('');
-    expect(result.stderr.toString()).toContain('could not move the sandbox into /nonexistent/cgroup.procs');
   });
 });

@@ -20,6 +20,8 @@ export interface BwrapHostFacts {
   socatPath: string | undefined;
   /** Memory cap per process (RLIMIT_AS, KiB) when no memory cgroup could take spec.limits.memoryBytes. */
   memoryFallbackKiB: number | undefined;
+  /** RLIMIT_NPROC for the sandbox user when no pids cgroup could take spec.limits.pids (bwrap-driver.ts). */
+  processFallback?: number;
   /**
    * The system's default CA bundle file (Debian: /etc/ssl/certs/ca-certificates.crt) when it is present among the
    * bound /etc entries; with spec.caBundlePath it is overlaid by Warren's bundle, a superset of it.
@@ -31,6 +33,13 @@ export interface BwrapHostFacts {
   gpuArgs?: string[];
   /** Binds for rootless podman inside (nested-containers.ts); required with spec.nestedContainers. */
   nestedContainerArgs?: string[];
+  /**
+   * Where bwrap finds a host path when it runs as the unprivileged sandbox identity (Warren as root): the host
+   * wrapper mounts workspace, mounts, CA bundle and proxy socket at these staging paths (host-wrapper.ts).
+   */
+  stagedSources?: Record<string, string>;
+  /** Device nodes (bwrap's --dev set) to bind over bwrap's own, from read-only staged binds. */
+  readOnlyDevices?: { path: string; source: string }[];
 }
 
 /** Choices of whoever assembles the driver (not facts of the host, not per session). */
@@ -49,37 +58,48 @@ const NAMESPACE_ARGS = [
   '--die-with-parent',
 ];
 
+/** A private tmpfs; `--size` (bwrap 0.8+) bounds it, else the kernel's default is half the host's RAM. */
+function tmpfsArgs(path: string, mode: string, sizeBytes: number | undefined): string[] {
+  const size = sizeBytes === undefined ? [] : ['--size', String(sizeBytes)];
+  return ['--perms', mode, ...size, '--tmpfs', path];
+}
+
+/**
+ * /proc/sys and /proc/sysrq-trigger read-only: bwrap covers them only where they are writable for its setup
+ * process, and leaves them writable otherwise. The host's /proc/sys is bound, but each sysctl reads and writes
+ * the namespaces of the process that opens it (its own network and UTS namespaces), so values are the sandbox's.
+ */
+const PROC_READ_ONLY = ['/proc/sys', '/proc/sysrq-trigger'];
+
 function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): string[] {
+  const source = (path: string) => facts.stagedSources?.[path] ?? path;
   const args = ['--ro-bind', '/usr', '/usr'];
   for (const entry of facts.rootEntries) {
     if (entry.kind === 'symlink') args.push('--symlink', entry.target, entry.path);
     else args.push('--ro-bind', entry.path, entry.path);
   }
-  args.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm');
+  const { tmpBytes, homeBytes, shmBytes } = spec.limits;
+  args.push('--proc', '/proc');
+  for (const path of PROC_READ_ONLY) args.push('--ro-bind-try', path, path);
+  args.push('--dev', '/dev');
+  for (const device of facts.readOnlyDevices ?? []) args.push('--dev-bind', device.source, device.path);
+  args.push(...tmpfsArgs('/dev/shm', '1777', shmBytes));
   // After --dev: a device bound before the new /dev would be hidden by it.
   args.push(...(facts.gpuArgs ?? []));
-  args.push(
-    '--perms',
-    '1777',
-    '--tmpfs',
-    SANDBOX_PATHS.tmp,
-    '--perms',
-    '0700',
-    '--tmpfs',
-    SANDBOX_PATHS.home,
-  );
+  args.push(...tmpfsArgs(SANDBOX_PATHS.tmp, '1777', tmpBytes));
+  args.push(...tmpfsArgs(SANDBOX_PATHS.home, '0700', homeBytes));
   for (const path of facts.etcEntries) args.push('--ro-bind', path, path);
   for (const name of facts.generatedEtcNames)
     args.push('--ro-bind', `${facts.generatedEtcDir}/${name}`, `/etc/${name}`);
   if (spec.nestedContainers) args.push(...(facts.nestedContainerArgs ?? []));
-  if (spec.caBundlePath) args.push('--ro-bind', spec.caBundlePath, SANDBOX_PATHS.caBundle);
+  if (spec.caBundlePath) args.push('--ro-bind', source(spec.caBundlePath), SANDBOX_PATHS.caBundle);
   // Programs that ignore the CA variables (apt, wget, OpenSSL's defaults) then trust Warren's CA too.
   if (spec.caBundlePath && facts.systemCaBundle)
-    args.push('--ro-bind', spec.caBundlePath, facts.systemCaBundle);
-  if (spec.proxy) args.push('--ro-bind', spec.proxy.socketPath, SANDBOX_PATHS.proxySocket);
-  args.push('--bind', spec.workspace, SANDBOX_PATHS.workspace);
+    args.push('--ro-bind', source(spec.caBundlePath), facts.systemCaBundle);
+  if (spec.proxy) args.push('--ro-bind', source(spec.proxy.socketPath), SANDBOX_PATHS.proxySocket);
+  args.push('--bind', source(spec.workspace), SANDBOX_PATHS.workspace);
   for (const mount of spec.mounts)
-    args.push(mount.readonly ? '--ro-bind' : '--bind', mount.source, mount.target);
+    args.push(mount.readonly ? '--ro-bind' : '--bind', source(mount.source), mount.target);
   // The root tmpfs that bwrap builds stays writable unless remounted: nothing outside the mounts above persists.
   args.push('--remount-ro', '/');
   return args;
@@ -123,6 +143,7 @@ export function buildBwrapArgs(
     proxy: spec.proxy && facts.socatPath ? { port: spec.proxy.port, socatPath: facts.socatPath } : undefined,
     cpuSeconds: spec.limits.cpuSeconds,
     addressSpaceKiB: facts.memoryFallbackKiB,
+    processes: facts.processFallback,
     holdTerminalMs: spec.tty ? 100 : undefined,
   });
   args.push('--', '/bin/sh', '-c', launcher, 'warren-launcher', ...spec.command);

@@ -3,14 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenError } from '../../../errors/index.js';
-import type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from '../../driver.js';
+import type { DriverAvailability, LaunchPlan, SandboxDriver } from '../../driver.js';
 import {
   locateCgroups,
   parseCgroupMemberships,
   parseCgroupMounts,
   type CgroupLocation,
 } from '../../limits/cgroup-discovery.js';
-import { wrapWithCgroupJoin } from '../../limits/cgroup-join.js';
 import { createSessionCgroups, type SessionCgroups } from '../../limits/cgroup-setup.js';
 import { buildBwrapGpuArgs, type GpuHostFacts } from '../../gpu.js';
 import { detectGpuHostFacts } from '../../gpu-host.js';
@@ -19,6 +18,7 @@ import { prepareCacheFolders } from '../../caches-store.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildBwrapArgs, missingSocat, type RootEntry } from './args.js';
+import { enforcementOf } from './enforcement.js';
 import { buildGeneratedEtcFiles } from './etc-files.js';
 import { buildNestedContainerArgs, prepareNestedContainers } from './nested-containers.js';
 import { buildSeccompProgram, encodeSeccompProgram, seccompArchitectureOf } from './seccomp.js';
@@ -32,6 +32,15 @@ import {
   SOCAT_CANDIDATES,
 } from './host-facts.js';
 import { requireHostPath } from '../../host-paths.js';
+import { sandboxHostIdentity, type HostIdentity } from '../../host-identity.js';
+import { wrapForHost, type IdentityDrop } from '../../host-wrapper.js';
+import {
+  handBackFolder,
+  handOverFolder,
+  reclaimHandovers,
+  type HandoverRecord,
+} from '../../workspace-handover.js';
+import { giveCachesTo, prepareRootStaging } from './root-staging.js';
 
 export interface BwrapDriverOptions {
   /** Default: the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap. */
@@ -56,6 +65,17 @@ export interface BwrapDriverOptions {
   syscallFilter?: boolean;
   /** WARREN_HOME/caches: where shared package caches live. Without it a spec asking for caches is refused. */
   cachesDir?: string;
+  /**
+   * The unprivileged host uid/gid sandboxes run as when Warren runs as root (host-identity.ts). Default
+   * 2000001000, the uid rootful podman gives the agent.
+   */
+  rootIdentity?: HostIdentity;
+  /**
+   * Where the record of each workspace lent to the sandbox identity is kept until it is handed back, so that
+   * `reconcileLeftovers` can hand back a crashed session's workspace (WARREN_HOME/run/handover). Default: the
+   * session's state folder (nothing to reclaim after a crash).
+   */
+  handoverDir?: string;
 }
 
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
@@ -67,6 +87,28 @@ const SECCOMP_FD = 3;
 /** coreutils env(1); /bin/env is the same file on merged-/usr systems. */
 const ENV_PATH = '/usr/bin/env';
 
+/** Host programs the wrapper runs (util-linux and bash), looked up once per driver. */
+const HOST_TOOLS = {
+  bash: { candidates: ['/usr/bin/bash', '/bin/bash'], install: 'apt-get install bash' },
+  unshare: { candidates: ['/usr/bin/unshare', '/bin/unshare'], install: 'apt-get install util-linux' },
+  setpriv: { candidates: ['/usr/bin/setpriv', '/bin/setpriv'], install: 'apt-get install util-linux' },
+  mount: { candidates: ['/usr/bin/mount', '/bin/mount'], install: 'apt-get install mount' },
+} as const;
+
+async function hostTool(name: keyof typeof HOST_TOOLS): Promise<string> {
+  const tool = HOST_TOOLS[name];
+  const path = await findExecutable(tool.candidates);
+  if (!path)
+    throw new WarrenError(
+      'missing-dependency',
+      `${name} is not installed: the sandbox's host wrapper needs it`,
+      {
+        hint: tool.install,
+      },
+    );
+  return path;
+}
+
 function missingBwrap(): WarrenError {
   return new WarrenError('missing-dependency', 'bubblewrap is not installed: apt-get install bubblewrap', {
     hint: 'apt-get install bubblewrap',
@@ -74,7 +116,7 @@ function missingBwrap(): WarrenError {
 }
 
 function refuseUnsupported(spec: NormalizedSandboxSpec): void {
-  if (spec.limits.cpus !== undefined)
+  if (spec.limits.cpus !== undefined && !spec.defaultedLimits.includes('cpus'))
     throw new WarrenError('invalid-argument', 'The bwrap driver cannot limit the CPU share (limits.cpus)', {
       hint: 'Use --driver podman (or docker) for a CPU share, or limit CPU time per process with cpuSeconds.',
     });
@@ -171,11 +213,15 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
     const stateFolder = await mkdtemp(
       join(options.stateDir ?? tmpdir(), `warren-sandbox-${spec.sessionId}-`),
     );
+    const identity = sandboxHostIdentity(options.rootIdentity);
+    const handoverDir = options.handoverDir ?? stateFolder;
     let cgroups: SessionCgroups | undefined;
     let nested: Awaited<ReturnType<typeof prepareNestedContainers>> | undefined;
+    let handover: HandoverRecord | undefined;
     const cleanup = async () => {
       await cgroups?.remove();
       await nested?.remove();
+      if (handover) await handBackFolder(handover, handoverDir);
       await rm(stateFolder, { recursive: true, force: true });
     };
     try {
@@ -191,20 +237,46 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
           mode: 0o600,
         });
       cgroups = await createCgroupsFor(spec, options.cgroupLocation);
-      const { limits, memoryFallbackKiB } = enforcementOf(spec, cgroups);
+      const { limits, unenforced, memoryFallbackKiB, processFallback } = enforcementOf(spec, cgroups, {
+        // As root the sandbox runs as ROOT_SANDBOX_IDENTITY (host-identity.ts), never as host root.
+        sandboxUserIsHostRoot: identity === undefined && process.getuid?.() === 0,
+      });
       if (spec.nestedContainers) {
         await requireNestedContainerPrograms();
         const location = options.cgroupLocation ?? (await ownCgroupLocation());
         nested = await prepareNestedContainers(stateFolder, spec.sessionId, location);
       }
+      let drop: IdentityDrop | undefined;
+      let staging: Awaited<ReturnType<typeof prepareRootStaging>> | undefined;
+      if (identity) {
+        const [unsharePath, setprivPath, mountPath] = await Promise.all([
+          hostTool('unshare'),
+          hostTool('setpriv'),
+          hostTool('mount'),
+        ]);
+        staging = await prepareRootStaging(stateFolder, spec, identity);
+        await giveCachesTo(
+          caches.mounts.map((mount) => mount.source),
+          identity,
+        );
+        handover = await handOverFolder(spec.workspace, identity, {
+          dir: handoverDir,
+          sessionId: spec.sessionId,
+        });
+        drop = { identity, mounts: staging.mounts, unsharePath, setprivPath, mountPath };
+      }
       const args = buildBwrapArgs(
         spec,
         {
           ...(await hostLayout()),
+          ...(staging
+            ? { stagedSources: staging.stagedSources, readOnlyDevices: staging.readOnlyDevices }
+            : {}),
           generatedEtcDir: stateFolder,
           generatedEtcNames: etcFiles.map((file) => file.name),
           socatPath: socat,
           memoryFallbackKiB,
+          processFallback,
           seccompFd: seccompArchitecture ? SECCOMP_FD : undefined,
           gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
           ...(nested ? { nestedContainerArgs: buildNestedContainerArgs(nested.host) } : {}),
@@ -214,52 +286,34 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       // bwrap's own process is pid 1 inside and its environ is readable there: `env -i` makes sure it holds only
       // BWRAP_PROCESS_ENV even when a caller spawns the plan with its own environment (node-pty's default).
       const clearedEnvironment = Object.entries(BWRAP_PROCESS_ENV).map(([name, value]) => `${name}=${value}`);
-      const command = wrapWithCgroupJoin(
-        cgroups?.procsFiles ?? [],
+      const command = wrapForHost(
         { file: ENV_PATH, args: ['-i', ...clearedEnvironment, bwrap, ...args] },
-        { inputFiles: seccompArchitecture ? [{ fd: SECCOMP_FD, path: seccompPath }] : [] },
+        {
+          bashPath: await hostTool('bash'),
+          procsFiles: cgroups?.procsFiles ?? [],
+          inputFiles: seccompArchitecture ? [{ fd: SECCOMP_FD, path: seccompPath }] : [],
+          drop,
+        },
       );
       let cleaned: Promise<void> | undefined;
-      return { ...command, env: { ...BWRAP_PROCESS_ENV }, limits, cleanup: () => (cleaned ??= cleanup()) };
+      return {
+        ...command,
+        env: { ...BWRAP_PROCESS_ENV },
+        limits,
+        unenforced,
+        cleanup: () => (cleaned ??= cleanup()),
+      };
     } catch (error) {
       await cleanup();
       throw error;
     }
   }
 
-  return { name: 'bwrap', available, plan };
-}
-
-/** Decides how each requested limit is enforced; refuses (fail closed) when one cannot be. */
-function enforcementOf(
-  spec: NormalizedSandboxSpec,
-  cgroups: SessionCgroups | undefined,
-): { limits: LimitEnforcement[]; memoryFallbackKiB: number | undefined } {
-  const limits = [...(cgroups?.enforcement ?? [])];
-  let memoryFallbackKiB: number | undefined;
-  for (const missing of cgroups?.unenforced ?? []) {
-    if (missing.limit === 'memoryBytes') {
-      memoryFallbackKiB = Math.ceil(missing.value / 1024);
-      limits.push({
-        limit: 'memoryBytes',
-        value: missing.value,
-        mechanism: `RLIMIT_AS per process (no memory cgroup: ${missing.reason})`,
-      });
-      continue;
-    }
-    throw new WarrenError(
-      'sandbox-failed',
-      `The pids limit cannot be enforced on this host: ${missing.reason}`,
-      {
-        hint: 'Run Warren as root on a host with the pids cgroup controller, delegate a cgroup v2 subtree with pids to Warren, or remove limits.pids.',
-      },
-    );
+  /** Hands back the workspaces that sessions of a crashed Warren still hold (Warren as root only). */
+  async function reconcileLeftovers(keep: (sessionId: string) => boolean = () => false) {
+    if (!options.handoverDir) return { removed: [] };
+    return { removed: await reclaimHandovers(options.handoverDir, keep) };
   }
-  if (spec.limits.cpuSeconds !== undefined)
-    limits.push({
-      limit: 'cpuSeconds',
-      value: spec.limits.cpuSeconds,
-      mechanism: 'RLIMIT_CPU per process (ulimit -t)',
-    });
-  return { limits, memoryFallbackKiB };
+
+  return { name: 'bwrap', available, plan, reconcileLeftovers };
 }
