@@ -81,19 +81,27 @@ function filesystemArgs(
   const owned = ownedByAgent(facts, settings);
   const args = ['--read-only'];
   if (facts.engine === 'podman') args.push('--read-only-tmpfs=false');
+  const { tmpBytes, homeBytes, shmBytes } = spec.limits;
+  // Unsized, the kernel gives a tmpfs half the host's RAM.
+  const size = (bytes: number | undefined) => (bytes === undefined ? '' : `,size=${bytes}`);
   // runc gives a tmpfs the mode of the image folder it covers; the launcher fixes HOME, the image's /tmp is 1777.
-  args.push('--tmpfs', `${SANDBOX_PATHS.tmp}:rw,nosuid,nodev,mode=1777`);
+  args.push('--tmpfs', `${SANDBOX_PATHS.tmp}:rw,nosuid,nodev,mode=1777${size(tmpBytes)}`);
   const home =
     facts.engine === 'podman'
       ? 'rw,nosuid,nodev,mode=0700,U'
       : `rw,nosuid,nodev,mode=0700,uid=${SANDBOX_USER.uid},gid=${SANDBOX_USER.gid}`;
-  args.push('--tmpfs', `${SANDBOX_PATHS.home}:${home}`);
+  args.push('--tmpfs', `${SANDBOX_PATHS.home}:${home}${size(homeBytes)}`);
+  // The engines' own default /dev/shm is 64 MiB (with --ipc private).
+  if (shmBytes !== undefined) args.push('--shm-size', String(shmBytes));
   args.push('--volume', volume(`${settings.stateDir}/hosts`, '/etc/hosts', ['ro']));
   args.push('--volume', volume(`${settings.stateDir}/launcher.sh`, LAUNCHER_PATH, ['ro']));
   if (spec.caBundlePath) args.push('--volume', volume(spec.caBundlePath, SANDBOX_PATHS.caBundle, ['ro']));
   if (spec.proxy)
     args.push('--volume', volume(spec.proxy.socketPath, SANDBOX_PATHS.proxySocket, ['rw', ...owned]));
-  args.push('--volume', volume(spec.workspace, SANDBOX_PATHS.workspace, ['rw', ...owned]));
+  // A lent workspace (workspace-handover.ts) is the agent's already, and is handed back when the session ends;
+  // `U` would chown it for good.
+  const workspaceOwned = settings.workspaceLent ? [] : owned;
+  args.push('--volume', volume(spec.workspace, SANDBOX_PATHS.workspace, ['rw', ...workspaceOwned]));
   for (const cache of settings.cacheMounts)
     args.push('--volume', volume(cache.source, cacheMountPoint(cache.target), ['rw', ...owned]));
   for (const mount of spec.mounts)

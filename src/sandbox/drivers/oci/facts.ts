@@ -44,6 +44,8 @@ export interface OciRunSettings {
   uidMapBase: number;
   /** Host folder holding this session's generated /etc/hosts. */
   stateDir: string;
+  /** The workspace was lent to the agent's host uid for the session (rootful podman): no `U` on its volume. */
+  workspaceLent?: boolean;
   /** socat inside the image. */
   socatPath: string;
   /** Engine arguments that give the GPU (`--device …`, driver library volumes), from gpu.ts; [] without spec.gpu. */

@@ -3,7 +3,13 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WarrenError } from '../../../errors/index.js';
-import type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from '../../driver.js';
+import type {
+  DriverAvailability,
+  LaunchPlan,
+  LimitEnforcement,
+  SandboxDriver,
+  UnenforcedLimit,
+} from '../../driver.js';
 import type { NormalizedSandboxSpec, SandboxSpec } from '../../spec.js';
 import { normalizeSandboxSpec } from '../../spec.js';
 import { buildOciGpuPlan, type GpuHostFacts, type OciGpuPlan } from '../../gpu.js';
@@ -30,6 +36,13 @@ import {
 } from './facts.js';
 import { detectHostFacts, ENGINE_CANDIDATES, findExecutable } from './host-facts.js';
 import { requireHostPath } from '../../host-paths.js';
+import { SANDBOX_USER } from '../../constants.js';
+import {
+  handBackFolder,
+  handOverFolder,
+  reclaimHandovers,
+  type HandoverRecord,
+} from '../../workspace-handover.js';
 
 /** The image `warren image build` makes; sessions use it unless the spec or config names another. */
 export const DEFAULT_AGENT_IMAGE = 'localhost/warren-agent:latest';
@@ -49,6 +62,11 @@ export interface OciDriverOptions {
   instance?: string;
   /** Parent folder of per-session temp folders (generated /etc/hosts). Default: the OS temp folder. */
   stateDir?: string;
+  /**
+   * Where the record of each workspace lent to the agent's host uid (rootful podman) is kept until it is handed
+   * back, so that `reconcileLeftovers` can hand back a crashed session's workspace. Default: the state folder.
+   */
+  handoverDir?: string;
   /** socat inside the image. Default /usr/bin/socat. */
   socatPath?: string;
   /** Host facts fixed by the caller (tests); detected on first use otherwise. */
@@ -84,16 +102,33 @@ async function checkHostPaths(spec: NormalizedSandboxSpec): Promise<void> {
 
 const CONTROLLER_OF_LIMIT = { memoryBytes: 'memory', pids: 'pids', cpus: 'cpu' } as const;
 
-/** A limit the engine would silently ignore (rootless podman without delegated controllers) fails the launch. */
-function refuseUnenforceableLimits(spec: NormalizedSandboxSpec, facts: OciHostFacts): void {
-  for (const [limit, controller] of Object.entries(CONTROLLER_OF_LIMIT)) {
-    if (spec.limits[limit as keyof typeof CONTROLLER_OF_LIMIT] === undefined) continue;
-    if (facts.cgroupControllers.includes(controller)) continue;
+/**
+ * The spec without the default limits the engine cannot enforce here (rootless podman without delegated
+ * controllers would ignore them silently), and those it dropped. An explicit limit it cannot enforce fails the
+ * launch (fail closed).
+ */
+function enforceableSpec(
+  spec: NormalizedSandboxSpec,
+  facts: OciHostFacts,
+): { spec: NormalizedSandboxSpec; unenforced: UnenforcedLimit[] } {
+  const limits = { ...spec.limits };
+  const unenforced: UnenforcedLimit[] = [];
+  for (const [limit, controller] of Object.entries(CONTROLLER_OF_LIMIT) as [
+    keyof typeof CONTROLLER_OF_LIMIT,
+    string,
+  ][]) {
+    const value = limits[limit];
+    if (value === undefined || facts.cgroupControllers.includes(controller)) continue;
     const why = facts.rootless
       ? facts.cgroupVersion === 1
         ? 'rootless podman cannot set cgroup limits on a cgroup v1 host'
         : `the ${controller} controller is not delegated to this user`
       : `the ${controller} cgroup controller is not available`;
+    if (spec.defaultedLimits.includes(limit)) {
+      delete limits[limit];
+      unenforced.push({ limit, value, reason: why });
+      continue;
+    }
     throw new WarrenError(
       'sandbox-failed',
       `limits.${limit} cannot be enforced by ${facts.engine} here: ${why}`,
@@ -104,35 +139,23 @@ function refuseUnenforceableLimits(spec: NormalizedSandboxSpec, facts: OciHostFa
       },
     );
   }
+  return { spec: { ...spec, limits }, unenforced };
 }
 
 function enforcementOf(spec: NormalizedSandboxSpec, facts: OciHostFacts): LimitEnforcement[] {
   const cgroup = `cgroup v${facts.cgroupVersion}`;
+  const { memoryBytes, pids, cpus, cpuSeconds, tmpBytes, homeBytes, shmBytes } = spec.limits;
   const limits: LimitEnforcement[] = [];
-  if (spec.limits.memoryBytes !== undefined)
-    limits.push({
-      limit: 'memoryBytes',
-      value: spec.limits.memoryBytes,
-      mechanism: `${facts.engine} --memory/--memory-swap (${cgroup} memory controller)`,
-    });
-  if (spec.limits.pids !== undefined)
-    limits.push({
-      limit: 'pids',
-      value: spec.limits.pids,
-      mechanism: `${facts.engine} --pids-limit (${cgroup} pids controller)`,
-    });
-  if (spec.limits.cpus !== undefined)
-    limits.push({
-      limit: 'cpus',
-      value: spec.limits.cpus,
-      mechanism: `${facts.engine} --cpus (${cgroup} CFS quota)`,
-    });
-  if (spec.limits.cpuSeconds !== undefined)
-    limits.push({
-      limit: 'cpuSeconds',
-      value: spec.limits.cpuSeconds,
-      mechanism: 'RLIMIT_CPU per process (ulimit -t)',
-    });
+  const add = (limit: LimitEnforcement['limit'], value: number | undefined, mechanism: string) => {
+    if (value !== undefined) limits.push({ limit, value, mechanism });
+  };
+  add('memoryBytes', memoryBytes, `${facts.engine} --memory/--memory-swap (${cgroup} memory controller)`);
+  add('pids', pids, `${facts.engine} --pids-limit (${cgroup} pids controller)`);
+  add('cpus', cpus, `${facts.engine} --cpus (${cgroup} CFS quota)`);
+  add('cpuSeconds', cpuSeconds, 'RLIMIT_CPU per process (ulimit -t)');
+  add('tmpBytes', tmpBytes, `tmpfs size of /tmp (${facts.engine} --tmpfs size=)`);
+  add('homeBytes', homeBytes, `tmpfs size of HOME (${facts.engine} --tmpfs size=)`);
+  add('shmBytes', shmBytes, `tmpfs size of /dev/shm (${facts.engine} --shm-size)`);
   return limits;
 }
 
@@ -215,8 +238,8 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
   }
 
   async function plan(input: SandboxSpec): Promise<LaunchPlan> {
-    const spec = normalizeSandboxSpec(input);
-    if (spec.nestedContainers)
+    const requested = normalizeSandboxSpec(input);
+    if (requested.nestedContainers)
       throw new WarrenError(
         'invalid-argument',
         `Nested containers are not supported with the ${engine} driver`,
@@ -224,7 +247,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
       );
     const path = await requireEngine();
     const facts = await hostFacts(path);
-    refuseUnenforceableLimits(spec, facts);
+    const { spec, unenforced } = enforceableSpec(requested, facts);
     await checkHostPaths(spec);
     const gpu: OciGpuPlan | undefined = spec.gpu
       ? buildOciGpuPlan(options.gpuHostFacts ?? (await detectGpuHostFacts()), engine)
@@ -237,20 +260,38 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
     const stateDir = await mkdtemp(join(options.stateDir ?? tmpdir(), `warren-oci-${spec.sessionId}-`));
     const containerName = `warren-${spec.sessionId}-${randomBytes(4).toString('hex')}`;
     let cleaned: Promise<void> | undefined;
+    const handoverDir = options.handoverDir ?? stateDir;
+    let handover: HandoverRecord | undefined;
     const cleanup = async () => {
       // --rm removes a container that exited; this removes one whose engine client was killed first.
       await runEngineCommand(path, removeArgs(engine, [containerName]), environment);
+      if (handover) await handBackFolder(handover, handoverDir);
       await rm(stateDir, { recursive: true, force: true });
     };
     try {
       const hosts = buildGeneratedEtcFiles(spec.hostname).find((file) => file.name === 'hosts');
       await writeFile(join(stateDir, 'hosts'), hosts?.content ?? '127.0.0.1\tlocalhost\n', { mode: 0o644 });
+      const userNamespace = options.userNamespace ?? defaultUserNamespace(facts);
+      const uidMapBase = options.uidMapBase ?? DEFAULT_UID_MAP_BASE;
+      // Rootful podman: the agent is host uid BASE+1000; the workspace is lent to it and handed back at the end.
+      if (engine === 'podman' && userNamespace === 'private') {
+        const agent = uidMapBase + SANDBOX_USER.uid;
+        handover = await handOverFolder(
+          spec.workspace,
+          { uid: agent, gid: agent },
+          {
+            dir: handoverDir,
+            sessionId: spec.sessionId,
+          },
+        );
+      }
       const settings: OciRunSettings = {
         image,
         containerName,
         instance,
-        userNamespace: options.userNamespace ?? defaultUserNamespace(facts),
-        uidMapBase: options.uidMapBase ?? DEFAULT_UID_MAP_BASE,
+        userNamespace,
+        uidMapBase,
+        workspaceLent: handover !== undefined,
         stateDir,
         socatPath: options.socatPath ?? '/usr/bin/socat',
         gpuArgs: gpu?.args ?? [],
@@ -267,6 +308,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         env: { ...environment },
         cwd: stateDir,
         limits: enforcementOf(spec, facts),
+        unenforced,
         cleanup: () => (cleaned ??= cleanup()),
       };
     } catch (error) {
@@ -276,6 +318,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
   }
 
   async function reconcileLeftovers(keep: (sessionId: string) => boolean = () => false) {
+    if (options.handoverDir) await reclaimHandovers(options.handoverDir, keep);
     const path = await requireEngine();
     const listed = await runEngineCommand(path, leftoverListArgs(engine, instance), environment);
     if (listed.status !== 0)
