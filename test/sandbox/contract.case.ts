@@ -2,6 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import type { DriverAvailability, SandboxDriver } from '../../src/sandbox/index.js';
 import { registerBehaviourTests } from './contract-behaviour.case.js';
 import { registerEscapeTests } from './contract-escapes.case.js';
+import { registerHostPrivilegeTests } from './contract-host-privilege.case.js';
 import type { ContractKit } from './contract-kit.js';
 import { createSandboxFixture, type SandboxFixture } from './fixtures.js';
 
@@ -61,5 +62,6 @@ export function runSandboxDriverContract(
     };
     registerBehaviourTests(kit);
     registerEscapeTests(kit);
+    registerHostPrivilegeTests(kit);
   });
 }
