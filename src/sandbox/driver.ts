@@ -1,14 +1,24 @@
-import type { SandboxSpec } from './spec.js';
+import type { LimitName, SandboxSpec } from './spec.js';
 
 /** Whether a driver can run on this host; when not, what to install. */
 export type DriverAvailability = { ok: true } | { ok: false; reason: string; install: string };
 
 /** How one resource limit is enforced, for logs and `warren doctor`-style reports. */
 export interface LimitEnforcement {
-  limit: 'memoryBytes' | 'pids' | 'cpuSeconds' | 'cpus';
+  limit: LimitName;
   value: number;
   /** e.g. "cgroup v1 memory.limit_in_bytes at /sys/fs/cgroup/memory/warren/s1-x" or "RLIMIT_CPU per process". */
   mechanism: string;
+}
+
+/** A default limit the host could not enforce. */
+export interface UnenforcedLimit {
+  limit: LimitName;
+  value: number;
+  /** A few words for a one-line notice, e.g. "no writable memory cgroup". */
+  reason: string;
+  /** What was tried and how it failed (cgroup folders, errors), for the session's record. */
+  detail?: string;
 }
 
 /**
@@ -26,6 +36,11 @@ export interface LaunchPlan {
    */
   cwd?: string;
   limits: LimitEnforcement[];
+  /**
+   * Default limits (spec.defaultLimits) this host cannot enforce, with why: the sandbox runs without them. Limits
+   * the caller set are never here; they fail the plan instead. Absent or empty: every limit is enforced.
+   */
+  unenforced?: UnenforcedLimit[];
   cleanup(): Promise<void>;
 }
 

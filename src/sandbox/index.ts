@@ -1,5 +1,11 @@
 export { DEFAULT_PROXY_PORT, SANDBOX_PATHS, SANDBOX_USER } from './constants.js';
-export type { DriverAvailability, LaunchPlan, LimitEnforcement, SandboxDriver } from './driver.js';
+export type {
+  DriverAvailability,
+  LaunchPlan,
+  LimitEnforcement,
+  SandboxDriver,
+  UnenforcedLimit,
+} from './driver.js';
 export { createBwrapDriver, type BwrapDriverOptions } from './drivers/bwrap/bwrap-driver.js';
 export { buildBwrapArgs, type BwrapHostFacts } from './drivers/bwrap/args.js';
 export {
@@ -31,10 +37,13 @@ export {
 export { DRIVER_NAMES, resolveDriver, type DriverOptions } from './resolve.js';
 export { runSandboxed, type SandboxRunResult, type SandboxStdio } from './run.js';
 export {
+  LIMIT_NAMES,
   normalizeSandboxSpec,
+  type LimitName,
   type NormalizedSandboxSpec,
   type SandboxLimits,
   type SandboxMount,
   type SandboxSpec,
 } from './spec.js';
 export type { CgroupLocation } from './limits/cgroup-discovery.js';
+export { defaultSandboxLimits, formatBytes } from './limits/defaults.js';

@@ -25,6 +25,7 @@ describe('normalizeSandboxSpec', () => {
       caBundlePath: undefined,
       gatewayToken: undefined,
       limits: {},
+      defaultedLimits: [],
       gpu: false,
       caches: [],
       nestedContainers: false,
@@ -81,5 +82,25 @@ describe('normalizeSandboxSpec', () => {
     expect(refusal({ ...base, limits: { pids: 2 } })).toContain('limits.pids');
     expect(refusal({ ...base, limits: { memoryBytes: 1024 } })).toContain('limits.memoryBytes');
     expect(refusal({ ...base, proxy: { socketPath: '/p', port: 70000 } })).toContain('proxy.port');
+    expect(refusal({ ...base, limits: { tmpBytes: 4096 } })).toContain(
+      'limits.tmpBytes: must be at least 1 MiB',
+    );
+    expect(refusal({ ...base, defaultLimits: { shmBytes: 0 } })).toContain('defaultLimits.shmBytes');
+  });
+
+  it('fills the limits a spec leaves out from defaultLimits, and names those as defaulted', () => {
+    const spec = normalizeSandboxSpec({
+      ...base,
+      limits: { memoryBytes: 64 * 1024 * 1024, cpuSeconds: 10 },
+      defaultLimits: { memoryBytes: 1024 ** 3, pids: 4096, tmpBytes: 1024 ** 3 },
+    });
+    expect(spec.limits).toEqual({
+      memoryBytes: 64 * 1024 * 1024,
+      cpuSeconds: 10,
+      pids: 4096,
+      tmpBytes: 1024 ** 3,
+    });
+    // The explicit memory limit stays explicit (fail closed); only what came from the defaults is best effort.
+    expect(spec.defaultedLimits).toEqual(['pids', 'tmpBytes']);
   });
 });

@@ -22,7 +22,26 @@ export interface SandboxLimits {
   cpuSeconds?: number;
   /** Share of CPUs for the whole sandbox (1.5 = one and a half cores), a CFS quota; podman/docker only. */
   cpus?: number;
+  /** Size of the /tmp tmpfs. Its pages are memory: they also count against memoryBytes where a cgroup holds it. */
+  tmpBytes?: number;
+  /** Size of the HOME tmpfs (/home/agent). */
+  homeBytes?: number;
+  /** Size of the /dev/shm tmpfs. */
+  shmBytes?: number;
 }
+
+/** The names of SandboxLimits, in a stable order (reports, notices). */
+export const LIMIT_NAMES = [
+  'memoryBytes',
+  'pids',
+  'cpuSeconds',
+  'cpus',
+  'tmpBytes',
+  'homeBytes',
+  'shmBytes',
+] as const satisfies readonly (keyof SandboxLimits)[];
+
+export type LimitName = (typeof LIMIT_NAMES)[number];
 
 /**
  * Everything a driver needs to start one session's sandbox: the stable contract between sessions and drivers.
@@ -44,6 +63,12 @@ export interface SandboxSpec {
   gateway?: { token?: string };
   /** Absent or empty: no limit beyond the host's. A limit that cannot be enforced fails the launch. */
   limits?: SandboxLimits;
+  /**
+   * Limits for the fields `limits` leaves out (Warren's built-in defaults, src/sandbox/limits/defaults.ts), enforced
+   * where the host allows: one this host cannot enforce is dropped and reported in `plan.unenforced`, and the
+   * sandbox starts without it (never with a weaker stand-in such as RLIMIT_AS). Absent: none.
+   */
+  defaultLimits?: SandboxLimits;
   /** GPU device access (docs/gpu.md); refused with a clear error on a host without one. Absent: no GPU. */
   gpu?: boolean;
   /** Shared package caches to mount by kind (docs/caches.md: npm, pip, cargo, go, gradle, apt). Absent: none. */
@@ -71,7 +96,10 @@ export interface NormalizedSandboxSpec {
   proxy: { socketPath: string; port: number } | undefined;
   caBundlePath: string | undefined;
   gatewayToken: string | undefined;
+  /** `limits` with `defaultLimits` filled in where it left a field out. */
   limits: SandboxLimits;
+  /** The fields of `limits` that came from `defaultLimits`: best effort, never a reason to refuse the launch. */
+  defaultedLimits: LimitName[];
   gpu: boolean;
   caches: string[];
   image: string | undefined;
@@ -116,6 +144,21 @@ const mountSchema = z.object({
 
 const positiveInteger = z.number().int().positive();
 
+const tmpfsSize = positiveInteger.min(1024 * 1024, 'must be at least 1 MiB');
+
+const limitsSchema = z
+  .object({
+    memoryBytes: positiveInteger.min(16 * 1024 * 1024, 'must be at least 16 MiB').optional(),
+    pids: positiveInteger.min(4, 'must be at least 4 (launcher, proxy bridge and command count)').optional(),
+    cpuSeconds: positiveInteger.optional(),
+    cpus: z.number().min(0.01, 'must be at least 0.01').max(1024).optional(),
+    tmpBytes: tmpfsSize.optional(),
+    homeBytes: tmpfsSize.optional(),
+    shmBytes: tmpfsSize.optional(),
+  })
+  .strict()
+  .default({});
+
 const specSchema = z.object({
   sessionId: z
     .string()
@@ -149,16 +192,8 @@ const specSchema = z.object({
     .optional(),
   caBundlePath: absolutePath.optional(),
   gateway: z.object({ token: z.string().min(1).refine(noNul).optional() }).default({}),
-  limits: z
-    .object({
-      memoryBytes: positiveInteger.min(16 * 1024 * 1024, 'must be at least 16 MiB').optional(),
-      pids: positiveInteger
-        .min(4, 'must be at least 4 (launcher, proxy bridge and command count)')
-        .optional(),
-      cpuSeconds: positiveInteger.optional(),
-      cpus: z.number().min(0.01, 'must be at least 0.01').max(1024).optional(),
-    })
-    .default({}),
+  limits: limitsSchema,
+  defaultLimits: limitsSchema,
   gpu: z.boolean().default(false),
   caches: z.array(z.string()).default([]),
   image: z
@@ -188,6 +223,11 @@ export function normalizeSandboxSpec(spec: SandboxSpec): NormalizedSandboxSpec {
     });
   }
   const parsed = result.data;
+  const defaultedLimits = LIMIT_NAMES.filter(
+    (name) => parsed.limits[name] === undefined && parsed.defaultLimits[name] !== undefined,
+  );
+  const limits: SandboxLimits = { ...parsed.limits };
+  for (const name of defaultedLimits) limits[name] = parsed.defaultLimits[name];
   return {
     sessionId: parsed.sessionId,
     workspace: parsed.workspace,
@@ -196,7 +236,8 @@ export function normalizeSandboxSpec(spec: SandboxSpec): NormalizedSandboxSpec {
     proxy: parsed.proxy,
     caBundlePath: parsed.caBundlePath,
     gatewayToken: parsed.gateway.token,
-    limits: parsed.limits,
+    limits,
+    defaultedLimits,
     gpu: parsed.gpu,
     caches: parsed.caches,
     image: parsed.image,

@@ -118,7 +118,7 @@ describe('buildBwrapArgs', () => {
     const text = argsFor().join(' ');
     expect(text).toContain('--perms 1777 --tmpfs /tmp');
     expect(text).toContain('--perms 0700 --tmpfs /home/agent');
-    expect(text).toContain('--proc /proc --dev /dev');
+    expect(text).toContain('--dev /dev --perms 1777 --tmpfs /dev/shm');
     const args = argsFor();
     expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--ro-bind'));
     expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--bind'));
@@ -148,6 +148,21 @@ describe('buildBwrapArgs', () => {
     const args = argsFor({ proxy: undefined }, { socatPath: undefined });
     expect(args.join(' ')).not.toContain('socat');
     expect(args.join(' ')).not.toContain('proxy.sock');
+  });
+
+  it('sizes the /tmp, HOME and /dev/shm tmpfs with --size right before each --tmpfs', () => {
+    const text = argsFor({ limits: { tmpBytes: 1048576, homeBytes: 2097152, shmBytes: 3145728 } }).join(' ');
+    expect(text).toContain('--perms 1777 --size 1048576 --tmpfs /tmp');
+    expect(text).toContain('--perms 0700 --size 2097152 --tmpfs /home/agent');
+    expect(text).toContain('--dev /dev --perms 1777 --size 3145728 --tmpfs /dev/shm');
+    expect(argsFor().join(' ')).not.toContain('--size');
+  });
+
+  it('puts the fallback process limit into the launcher, for dash (-p) and bash (-u) alike', () => {
+    const args = argsFor({}, { processFallback: 512 });
+    expect(args[args.indexOf('--') + 3]).toContain('ulimit -u 512 2>/dev/null || ulimit -p 512 ||');
+    const without = argsFor();
+    expect(without[without.indexOf('--') + 3]).not.toContain('ulimit -u');
   });
 
   it('puts cpu and fallback memory limits into the launcher', () => {

@@ -10,6 +10,8 @@ export interface LauncherOptions {
   cpuSeconds?: number;
   /** Fallback memory cap (RLIMIT_AS) when no memory cgroup is available. */
   addressSpaceKiB?: number;
+  /** Fallback process cap (RLIMIT_NPROC) when no pids cgroup is available; bwrap-driver.ts says when it holds. */
+  processes?: number;
   /**
    * Keep the terminal open this long after the command exits. Linux drops what the PTY master has not
    * read yet once the last slave descriptor closes, so a command that prints and exits at once would
@@ -74,6 +76,11 @@ export function buildLauncherScript(options: LauncherOptions): string {
   if (options.addressSpaceKiB !== undefined)
     lines.push(
       `ulimit -v ${options.addressSpaceKiB} || { ${fail('could not set the address space limit')}; }`,
+    );
+  // dash (Debian's sh) names RLIMIT_NPROC -p; bash and busybox name it -u (bash's -p is the read-only pipe size).
+  if (options.processes !== undefined)
+    lines.push(
+      `ulimit -u ${options.processes} 2>/dev/null || ulimit -p ${options.processes} || { ${fail('could not set the process limit')}; }`,
     );
   if (options.holdTerminalMs !== undefined) {
     const seconds = (options.holdTerminalMs / 1000).toFixed(3);

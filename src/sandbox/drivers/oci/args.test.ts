@@ -155,6 +155,22 @@ describe('buildOciRunArgs (podman)', () => {
     expect(build().args).not.toContain('--memory');
   });
 
+  it('sizes /tmp and HOME with size= and /dev/shm with --shm-size, for podman and docker', () => {
+    const limits = { tmpBytes: 1048576, homeBytes: 2097152, shmBytes: 3145728 };
+    const { args } = build({ limits });
+    expect(valuesOf(args, '--tmpfs')).toEqual([
+      '/tmp:rw,nosuid,nodev,mode=1777,size=1048576',
+      '/home/agent:rw,nosuid,nodev,mode=0700,U,size=2097152',
+    ]);
+    expect(valuesOf(args, '--shm-size')).toEqual(['3145728']);
+    const docker = build({ limits }, dockerFacts, { userNamespace: 'host' }).args;
+    expect(valuesOf(docker, '--tmpfs')[1]).toBe(
+      '/home/agent:rw,nosuid,nodev,mode=0700,uid=1000,gid=1000,size=2097152',
+    );
+    expect(valuesOf(docker, '--shm-size')).toEqual(['3145728']);
+    expect(build().args).not.toContain('--shm-size');
+  });
+
   it('keeps no log copy, and uses a terminal for TTY sessions', () => {
     expect(valuesOf(build({ tty: true }).args, '--log-driver')).toEqual(['none']);
     expect(build({ tty: true }).args).toContain('--tty');
