@@ -201,6 +201,8 @@ export function buildOciRunArgs(
   if (facts.init) args.push('--init');
   args.push('--network', 'none', '--ipc', 'private', '--cgroupns', 'private');
   args.push('--cap-drop', 'ALL', '--security-opt', 'no-new-privileges');
+  // The bwrap driver's system call policy on the engine's default profile (seccomp-profile.ts).
+  if (settings.seccompProfilePath) args.push('--security-opt', `seccomp=${settings.seccompProfilePath}`);
   args.push('--hostname', spec.hostname);
   if (podman) args.push('--no-hosts', '--systemd', 'false');
   args.push('--user', `${SANDBOX_USER.uid}:${SANDBOX_USER.gid}`, ...userNamespaceArgs(facts, settings));

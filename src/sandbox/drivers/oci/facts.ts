@@ -46,6 +46,8 @@ export interface OciRunSettings {
   stateDir: string;
   /** The workspace was lent to the agent's host uid for the session (rootful podman): no `U` on its volume. */
   workspaceLent?: boolean;
+  /** Warren's seccomp profile (seccomp-profile.ts), written to the state folder; absent: the engine's default. */
+  seccompProfilePath?: string;
   /** socat inside the image. */
   socatPath: string;
   /** Engine arguments that give the GPU (`--device …`, driver library volumes), from gpu.ts; [] without spec.gpu. */

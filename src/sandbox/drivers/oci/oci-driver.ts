@@ -36,6 +36,7 @@ import {
 } from './facts.js';
 import { detectHostFacts, ENGINE_CANDIDATES, findExecutable } from './host-facts.js';
 import { requireHostPath } from '../../host-paths.js';
+import { readOciSeccompProfile } from './seccomp-profile.js';
 import { SANDBOX_USER } from '../../constants.js';
 import {
   handBackFolder,
@@ -67,6 +68,8 @@ export interface OciDriverOptions {
    * back, so that `reconcileLeftovers` can hand back a crashed session's workspace. Default: the state folder.
    */
   handoverDir?: string;
+  /** The engine's default seccomp profile that Warren's is built on. Default /usr/share/containers/seccomp.json. */
+  seccompProfile?: string;
   /** socat inside the image. Default /usr/bin/socat. */
   socatPath?: string;
   /** Host facts fixed by the caller (tests); detected on first use otherwise. */
@@ -271,6 +274,10 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
     try {
       const hosts = buildGeneratedEtcFiles(spec.hostname).find((file) => file.name === 'hosts');
       await writeFile(join(stateDir, 'hosts'), hosts?.content ?? '127.0.0.1\tlocalhost\n', { mode: 0o644 });
+      const seccompProfilePath = join(stateDir, 'seccomp.json');
+      await writeFile(seccompProfilePath, await readOciSeccompProfile(options.seccompProfile), {
+        mode: 0o644,
+      });
       const userNamespace = options.userNamespace ?? defaultUserNamespace(facts);
       const uidMapBase = options.uidMapBase ?? DEFAULT_UID_MAP_BASE;
       // Rootful podman: the agent is host uid BASE+1000; the workspace is lent to it and handed back at the end.
@@ -292,6 +299,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         userNamespace,
         uidMapBase,
         workspaceLent: handover !== undefined,
+        seccompProfilePath,
         stateDir,
         socatPath: options.socatPath ?? '/usr/bin/socat',
         gpuArgs: gpu?.args ?? [],
