@@ -72,6 +72,9 @@ const BASE_PROGRAMS = [
   'stty',
   'cut',
   'ln',
+  // The system-call escape tests of the driver contract (user namespaces, kernel keyrings).
+  'unshare',
+  'keyctl',
 ];
 const NODE_PROGRAMS = ['node', 'npm'];
 const NODE_TREES = ['/usr/lib/node_modules/npm'];

@@ -96,6 +96,26 @@ export function registerHostPrivilegeTests(kit: ContractKit): void {
     },
   );
 
+  contractTest('escape: cannot create a user namespace (unshare -U, unshare -r)', async () => {
+    const result = await runScript(
+      kit,
+      'unshare -U sh -c "echo IN-NEW-USERNS"; unshare -r sh -c "echo MAPPED-ROOT"; unshare --user --map-root-user id',
+    );
+    expect(result.stdout).not.toContain('IN-NEW-USERNS');
+    expect(result.stdout).not.toContain('MAPPED-ROOT');
+    expect(result.stdout).not.toContain('uid=0');
+    expect(result.stderr).toMatch(/unshare failed/);
+  });
+
+  contractTest('escape: kernel keyrings are refused (keyctl, add_key)', async () => {
+    const result = await runScript(
+      kit,
+      'keyctl show @s && echo SHOWN; keyctl add user warren-probe secret @s && echo ADDED; keyctl new_session && echo NEW',
+    );
+    expect(result.stdout).not.toMatch(/SHOWN|ADDED|NEW/);
+    expect(result.stderr).toMatch(/Function not implemented/);
+  });
+
   contractTest('escape: descriptors inherited from the caller do not reach the sandbox', async () => {
     const secretPath = kit.fixture().secretPath;
     const plan = await kit
