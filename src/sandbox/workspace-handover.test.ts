@@ -86,6 +86,18 @@ describe.runIf(process.getuid?.() === 0)('workspace handover (as root)', () => {
     expect(ownerOf(join(other.root, 'src', 'main.ts'))).toBe('2000001000:2000001000');
   });
 
+  it("never lends the root, a top-level folder, or a folder holding Warren's home", async () => {
+    const { base, root } = workspace();
+    for (const folder of ['/', '/root', '/tmp', '/usr/'])
+      await expect(
+        handOverFolder(folder, identity, { dir: join(base, 'ledger'), sessionId: 's-4' }),
+      ).rejects.toThrow(/top-level folder of the host/);
+    await expect(
+      handOverFolder(root, identity, { dir: join(root, 'home', 'run', 'handover'), sessionId: 's-5' }),
+    ).rejects.toThrow(/holds Warren's own home/);
+    expect(ownerOf(root)).toBe('0:0');
+  });
+
   it('refuses clearly when the folder cannot be lent', async () => {
     const { ledger } = workspace();
     await expect(

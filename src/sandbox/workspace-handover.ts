@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { WarrenError } from '../errors/index.js';
 import type { HostIdentity } from './host-identity.js';
@@ -73,6 +73,22 @@ async function writeRecord(ledgerDir: string, record: HandoverRecord): Promise<v
 }
 
 /**
+ * Folders never lent: the root, a top-level folder (/root, /home, /usr, /tmp…), or one holding Warren's own
+ * state (its ledger lies in WARREN_HOME): lending them would give the agent the host's files, or Warren's keys.
+ */
+function refuseUnsafeFolder(folder: string, ledgerDir: string): void {
+  const path = resolve(folder);
+  const inside = relative(path, resolve(ledgerDir));
+  const holdsWarren = inside === '' || (!inside.startsWith('..') && !inside.startsWith('/'));
+  if (path === '/' || dirname(path) === '/' || holdsWarren)
+    throw new WarrenError(
+      'invalid-argument',
+      `Refusing ${path} as the workspace of a sandbox run by root: ${path === '/' || dirname(path) === '/' ? 'it is a top-level folder of the host' : "it holds Warren's own home"}`,
+      { hint: 'Run the session in a project folder (cd into it, or pass --dir).' },
+    );
+}
+
+/**
  * Gives `folder` and everything in it to `identity` for a session (chown -R, not following links), after writing
  * what it takes to undo that to the ledger. The kernel clears setuid and setgid bits on chown.
  */
@@ -81,6 +97,7 @@ export async function handOverFolder(
   identity: HostIdentity,
   ledger: { dir: string; sessionId: string },
 ): Promise<HandoverRecord> {
+  refuseUnsafeFolder(folder, ledger.dir);
   try {
     const stats = await lstat(folder);
     const owner = { uid: stats.uid, gid: stats.gid };
