@@ -6,7 +6,7 @@ import type { FlowSink } from './flow.js';
 import type { ForwardHook } from './hooks.js';
 import type { HostPolicy } from './policy.js';
 import type { TunnelInfo } from './target.js';
-import type { Authorization, LookupFunction } from './upstream.js';
+import type { Authorization, LookupFunction } from './decide.js';
 import type { UpstreamPool } from './upstream-client.js';
 
 /** One sandbox session as the proxy sees it: the listener its traffic arrives on identifies it. */

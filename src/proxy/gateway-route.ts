@@ -1,8 +1,8 @@
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createBodyCapture } from './capture.js';
+import { answer, answerRequest, sendAnswer } from './answers.js';
 import type { ListenerContext } from './context.js';
-import { answer, emitFlow, recordAnswer, sendAnswer } from './exchange.js';
-import type { FlowRecord, Header } from './flow.js';
+import type { Header } from './flow.js';
+import type { FlowRecorder } from './recorder.js';
 import { isSecretHeader, REDACTED } from './redact.js';
 import { noGatewayText } from './refusal-text.js';
 
@@ -31,70 +31,63 @@ function responseHeaders(response: ServerResponse): Header[] {
   return headers;
 }
 
-export function routeToGateway(
-  context: ListenerContext,
-  request: IncomingMessage,
-  response: ServerResponse,
-  flow: FlowRecord,
-): void {
-  flow.policy = { ...GATEWAY_POLICY };
-  const gateway = context.gateway;
-  if (!gateway) {
-    const reply = answer(404, 'Not Found', noGatewayText());
-    request.resume();
-    sendAnswer(response, reply);
-    recordAnswer(flow, reply);
-    emitFlow(context, flow);
-    return;
-  }
-  const requestCapture = createBodyCapture(context.bodyCapBytes);
-  const responseCapture = createBodyCapture(context.bodyCapBytes);
-  // The handler consumes the request however it likes (now or after an await), so the body is captured
-  // where the HTTP parser hands it over rather than through a 'data' listener that would start the flow early.
+/**
+ * Copies what crosses the gateway's request and response into the recorder's captures. The gateway reads
+ * the IncomingMessage and writes the ServerResponse as any Node handler does (it also runs standalone), so
+ * the copy is taken where the bytes change hands: where the HTTP parser pushes request body chunks (a
+ * 'data' listener would start the flow before the handler is ready), and where the handler writes.
+ */
+function tapBodies(request: IncomingMessage, response: ServerResponse, recorder: FlowRecorder): void {
   const push = request.push.bind(request);
   request.push = (chunk: unknown, encoding?: BufferEncoding) => {
     const buffer = toBuffer(chunk, encoding);
-    if (buffer) requestCapture.add(buffer);
+    if (buffer) recorder.requestBody.add(buffer);
     return push(chunk, encoding);
   };
   const write = response.write.bind(response) as (...args: unknown[]) => boolean;
   response.write = ((chunk: Chunk, ...rest: unknown[]) => {
     const buffer = toBuffer(chunk, rest[0]);
-    if (buffer) responseCapture.add(buffer);
+    if (buffer) recorder.responseBody.add(buffer);
     return write(chunk, ...rest);
   }) as ServerResponse['write'];
   const end = response.end.bind(response) as (...args: unknown[]) => ServerResponse;
   response.end = ((chunk?: unknown, ...rest: unknown[]) => {
     const buffer = typeof chunk === 'function' ? undefined : toBuffer(chunk, rest[0]);
-    if (buffer) responseCapture.add(buffer);
+    if (buffer) recorder.responseBody.add(buffer);
     return end(chunk, ...rest);
   }) as ServerResponse['end'];
+}
 
-  let done = false;
+export function routeToGateway(
+  context: ListenerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  recorder: FlowRecorder,
+): void {
+  recorder.decided({ ...GATEWAY_POLICY });
+  const gateway = context.gateway;
+  if (!gateway) {
+    answerRequest(recorder, request, response, answer(404, 'Not Found', noGatewayText()));
+    return;
+  }
+  tapBodies(request, response, recorder);
   const finish = (error?: string): void => {
-    if (done) return;
-    done = true;
-    flow.request.body = requestCapture.result();
-    flow.durationMs = Date.now() - flow.startedAt;
+    if (recorder.finished) return;
     if (response.headersSent) {
       const status = response.statusCode;
-      flow.response = {
-        status,
-        statusText: response.statusMessage || STATUS_CODES[status] || '',
-        httpVersion: 'HTTP/1.1',
-        headers: responseHeaders(response),
-        body: responseCapture.result(),
-      };
+      const statusText = response.statusMessage || STATUS_CODES[status] || '';
+      recorder.responded(status, statusText, 'HTTP/1.1', responseHeaders(response));
     }
-    if (error !== undefined) flow.error = error;
-    emitFlow(context, flow);
+    recorder.finish(error);
   };
   response.on('finish', () => finish());
   response.on('close', () => finish('the connection closed before the gateway finished its response'));
   try {
     gateway(request, response, context.session);
   } catch (error) {
-    context.logger.warn(`model gateway threw for ${flow.method} ${flow.url}: ${String(error)}`);
+    context.logger.warn(
+      `model gateway threw for ${recorder.flow.method} ${recorder.flow.url}: ${String(error)}`,
+    );
     if (!response.headersSent)
       sendAnswer(response, answer(500, 'Internal Server Error', 'The model gateway failed.\n'));
     else response.destroy();

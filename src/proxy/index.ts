@@ -4,7 +4,7 @@ export type { CertificateAuthority, CertificateAuthorityOptions, LeafCertificate
 export { createEgressProxy } from './proxy.js';
 export type { EgressProxy, ListenTarget, ProxyListener } from './proxy.js';
 export type { EgressProxyOptions, GatewayHandler, ProxyLogger, ProxySession } from './context.js';
-export type { LookupFunction } from './upstream.js';
+export type { LookupFunction } from './decide.js';
 export {
   compilePolicy,
   compileRule,

@@ -6,11 +6,12 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import { WarrenError } from '../errors/index.js';
 import type { EgressProxyOptions, ListenerContext, ProxySession } from './context.js';
-import { answer, writeAnswerToSocket } from './exchange.js';
+import { answer, writeAnswerToSocket } from './answers.js';
+import type { LookupFunction } from './decide.js';
 import { handleRequest } from './forward.js';
 import { badRequestText } from './refusal-text.js';
 import { handleConnect } from './tunnel.js';
-import { createUpstreamTrust, type LookupFunction } from './upstream.js';
+import { createUpstreamTrust } from './upstream-trust.js';
 import { createUpstreamPool } from './upstream-client.js';
 import { handleUpgrade } from './websocket.js';
 

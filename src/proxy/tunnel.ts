@@ -1,22 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
+import { answerSocket, badRequestAnswer, refusalOf } from './answers.js';
 import type { ListenerContext } from './context.js';
-import {
-  answer,
-  emitFlow,
-  newFlow,
-  recordAnswer,
-  writeAnswerToSocket,
-  type WarrenAnswer,
-} from './exchange.js';
-import type { FlowRecord } from './flow.js';
-import { flowPolicyOf, refusalAnswer } from './forward.js';
+import { decideDestination, flowPolicyOf, type Authorization } from './decide.js';
 import { GATEWAY_POLICY } from './gateway-route.js';
-import { redactRawHeaders } from './redact.js';
-import { badRequestText, notHttpInTunnelText, upstreamFailureText } from './refusal-text.js';
+import { createFlowRecorder, type FlowRecorder } from './recorder.js';
+import { notHttpInTunnelText } from './refusal-text.js';
 import { GATEWAY_HOSTNAME, parseAuthority, type TunnelInfo } from './target.js';
-import { authorize } from './upstream.js';
 
 /**
  * CONNECT: decide on the target, answer 200, then look at the first byte the client sends. TLS is
@@ -34,36 +25,23 @@ function trackSocket(context: ListenerContext, socket: Duplex): void {
   socket.on('error', () => socket.destroy());
 }
 
-function connectFlow(
+function connectRecorder(
   context: ListenerContext,
   request: IncomingMessage,
   host: string,
   port: number,
-): FlowRecord {
+): FlowRecorder {
   const shown = host.includes(':') ? `[${host}]` : host;
-  return newFlow(context, {
+  return createFlowRecorder(context, {
     method: 'CONNECT',
     url: `${port === 80 ? 'http' : 'https'}://${shown}:${port}/`,
     scheme: port === 80 ? 'http' : 'https',
     host,
     port,
     httpVersion: `HTTP/${request.httpVersion}`,
-    requestHeaders: redactRawHeaders(request.rawHeaders),
+    rawHeaders: request.rawHeaders,
     tls: { mode: 'none' },
-    policy: { decision: 'deny', reason: 'undecided' },
-    startedAt: Date.now(),
   });
-}
-
-function refuseConnect(
-  context: ListenerContext,
-  socket: Duplex,
-  flow: FlowRecord,
-  reply: WarrenAnswer,
-): void {
-  writeAnswerToSocket(socket, reply);
-  recordAnswer(flow, reply);
-  emitFlow(context, flow);
 }
 
 export function handleConnect(
@@ -76,44 +54,37 @@ export function handleConnect(
   const targetText = request.url ?? '';
   const authority = parseAuthority(targetText, undefined);
   if (!authority) {
-    const flow = connectFlow(context, request, targetText.slice(0, 300), 0);
+    const recorder = connectRecorder(context, request, targetText.slice(0, 300), 0);
     const problem = `the CONNECT target "${targetText.slice(0, 300)}" is not host:port with a port from 1 to 65535`;
-    flow.policy = { decision: 'deny', reason: problem };
-    refuseConnect(context, socket, flow, answer(400, 'Bad Request', badRequestText(problem)));
+    recorder.decided({ decision: 'deny', reason: problem });
+    answerSocket(recorder, socket, badRequestAnswer(problem));
     return;
   }
   const { host, port } = authority;
-  const flow = connectFlow(context, request, host, port);
-  const what = `CONNECT ${targetText}`;
+  const recorder = connectRecorder(context, request, host, port);
   if (host === GATEWAY_HOSTNAME) {
-    openTunnel(context, socket, head, flow, {
+    openTunnel(context, socket, head, recorder, {
       decision: { ...GATEWAY_POLICY },
       address: undefined,
       gateway: true,
     });
     return;
   }
-  authorize(context.session.policy, host, port, context.lookup).then(
-    (authorization) => {
-      flow.policy = flowPolicyOf(authorization.decision);
-      if (authorization.resolveFailure !== undefined) {
-        refuseConnect(
-          context,
-          socket,
-          flow,
-          answer(502, 'Bad Gateway', upstreamFailureText(what, authorization.resolveFailure)),
-        );
-      } else if (authorization.decision.decision === 'deny' || authorization.address === undefined) {
-        refuseConnect(context, socket, flow, refusalAnswer(what, authorization.decision, host));
-      } else {
-        openTunnel(context, socket, head, flow, {
-          decision: authorization.decision,
-          address: authorization.address,
-          gateway: false,
-        });
-      }
-    },
-    (error: unknown) => socket.destroy(error instanceof Error ? error : new Error(String(error))),
+  const decided = (authorization: Authorization): void => {
+    recorder.decided(flowPolicyOf(authorization.decision));
+    const refusal = refusalOf(`CONNECT ${targetText}`, authorization, host);
+    if (refusal) {
+      answerSocket(recorder, socket, refusal);
+      return;
+    }
+    openTunnel(context, socket, head, recorder, {
+      decision: authorization.decision,
+      address: authorization.address,
+      gateway: false,
+    });
+  };
+  Promise.resolve(decideDestination(context, host, port)).then(decided, (error: unknown) =>
+    socket.destroy(error instanceof Error ? error : new Error(String(error))),
   );
 }
 
@@ -121,10 +92,11 @@ function openTunnel(
   context: ListenerContext,
   socket: Duplex,
   head: Buffer,
-  flow: FlowRecord,
+  recorder: FlowRecorder,
   grant: Pick<TunnelInfo, 'decision' | 'address' | 'gateway'>,
 ): void {
   if (socket.destroyed) return;
+  const flow = recorder.flow;
   const tunnel: TunnelInfo = {
     ...grant,
     host: flow.host,
@@ -138,7 +110,7 @@ function openTunnel(
     if (first[0] === TLS_HANDSHAKE_RECORD) {
       socket.pause();
       socket.unshift(first);
-      intercept(context, socket, tunnel, flow);
+      intercept(context, socket, tunnel, recorder);
     } else if (HTTP_METHOD_START.test(first.subarray(0, 16).toString('latin1'))) {
       context.tunnels.set(socket, tunnel);
       context.innerServer.emit('connection', socket);
@@ -147,17 +119,15 @@ function openTunnel(
     } else {
       const problem = `the client spoke neither TLS nor HTTP inside the tunnel to ${flow.host}:${flow.port}`;
       socket.end(notHttpInTunnelText(`${flow.host}:${flow.port}`));
-      flow.policy = { decision: 'deny', reason: problem };
-      flow.error = problem;
-      flow.durationMs = Date.now() - flow.startedAt;
-      emitFlow(context, flow);
+      recorder.decided({ decision: 'deny', reason: problem });
+      recorder.finish(problem);
     }
   };
   const timer = setTimeout(() => {
     socket.removeListener('data', dispatch);
-    flow.error = `the client sent nothing inside the tunnel for ${context.tunnelFirstByteTimeoutMs / 1000} s`;
-    flow.durationMs = Date.now() - flow.startedAt;
-    emitFlow(context, flow);
+    recorder.finish(
+      `the client sent nothing inside the tunnel for ${context.tunnelFirstByteTimeoutMs / 1000} s`,
+    );
     socket.destroy();
   }, context.tunnelFirstByteTimeoutMs);
   socket.once('close', () => clearTimeout(timer));
@@ -165,7 +135,12 @@ function openTunnel(
   else socket.once('data', dispatch);
 }
 
-function intercept(context: ListenerContext, socket: Duplex, tunnel: TunnelInfo, flow: FlowRecord): void {
+function intercept(
+  context: ListenerContext,
+  socket: Duplex,
+  tunnel: TunnelInfo,
+  recorder: FlowRecorder,
+): void {
   context.ca.leafFor(tunnel.host).then(
     (leaf) => {
       if (socket.destroyed) return;
@@ -186,19 +161,17 @@ function intercept(context: ListenerContext, socket: Duplex, tunnel: TunnelInfo,
       tlsSocket.on('error', (error: Error) => {
         if (secured) return;
         secured = true; // record once
-        flow.tls = { mode: 'intercepted' };
-        flow.error =
+        recorder.flow.tls = { mode: 'intercepted' };
+        recorder.finish(
           `the TLS handshake with the client failed (${error.message.trim()}); ` +
-          `does the client trust Warren's CA (${context.ca.certificatePath})?`;
-        flow.durationMs = Date.now() - flow.startedAt;
-        emitFlow(context, flow);
+            `does the client trust Warren's CA (${context.ca.certificatePath})?`,
+        );
       });
       context.tunnels.set(tlsSocket, tunnel);
       context.innerServer.emit('connection', tlsSocket);
     },
     (error: unknown) => {
-      flow.error = `Warren could not sign a certificate for ${tunnel.host}: ${String(error)}`;
-      emitFlow(context, flow);
+      recorder.finish(`Warren could not sign a certificate for ${tunnel.host}: ${String(error)}`);
       socket.destroy();
     },
   );

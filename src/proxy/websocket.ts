@@ -2,21 +2,22 @@ import { STATUS_CODES, request as httpRequest, type IncomingMessage, type Reques
 import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ListenerContext } from './context.js';
 import {
   answer,
-  emitFlow,
-  newFlow,
-  recordAnswer,
-  writeAnswerToSocket,
+  answerSocket,
+  badRequestAnswer,
+  refusalAnswer,
+  refusalOf,
+  upstreamErrorAnswer,
   type WarrenAnswer,
-} from './exchange.js';
-import type { FlowRecord } from './flow.js';
-import { flowPolicyOf, refusalAnswer, upstreamErrorAnswer, withHost } from './forward.js';
+} from './answers.js';
+import type { ListenerContext } from './context.js';
+import { decideDestination, flowPolicyOf, type Authorization } from './decide.js';
+import { endToEndHeaders, withHost } from './forwarded-headers.js';
+import { GATEWAY_POLICY } from './gateway-route.js';
+import { createFlowRecorder, type FlowRecorder } from './recorder.js';
 import { redactRawHeaders } from './redact.js';
-import { badRequestText, upstreamFailureText } from './refusal-text.js';
 import { requestTarget, type Destination } from './target.js';
-import { authorize, endToEndHeaders, type Authorization } from './upstream.js';
 
 /**
  * Upgrade requests (WebSocket): same decision as any request, then the two sockets are joined. The
@@ -43,59 +44,49 @@ export function handleUpgrade(
   const tunnel = context.tunnels.get(socket);
   const target = requestTarget(request.url ?? '/', request.headers.host, tunnel, context.listenerHost);
   const secure = target.kind !== 'bad-request' && target.scheme === 'https';
-  const flow = newFlow(context, {
+  const recorder = createFlowRecorder(context, {
     method: request.method ?? 'GET',
     url: target.kind === 'bad-request' ? target.url : target.url.replace(/^http/, 'ws'),
     scheme: secure ? 'wss' : 'ws',
     host: target.kind === 'bad-request' ? '' : target.host,
     port: target.kind === 'bad-request' ? 0 : target.port,
     httpVersion: `HTTP/${request.httpVersion}`,
-    requestHeaders: redactRawHeaders(request.rawHeaders),
+    rawHeaders: request.rawHeaders,
     tls: tunnel?.tls ?? { mode: 'none' },
-    policy: { decision: 'deny', reason: 'undecided' },
-    startedAt: Date.now(),
   });
-  const what = `${flow.method} ${flow.url} (WebSocket)`;
-  const reject = (reply: WarrenAnswer): void => {
-    writeAnswerToSocket(socket, reply);
-    recordAnswer(flow, reply);
-    emitFlow(context, flow);
-  };
+  const what = `${recorder.flow.method} ${recorder.flow.url} (WebSocket)`;
+  const reject = (reply: WarrenAnswer): void => answerSocket(recorder, socket, reply);
   switch (target.kind) {
     case 'bad-request':
-      flow.policy = { decision: 'deny', reason: target.problem };
-      return reject(answer(400, 'Bad Request', badRequestText(target.problem)));
+      recorder.decided({ decision: 'deny', reason: target.problem });
+      return reject(badRequestAnswer(target.problem));
     case 'gateway':
-      flow.policy = { decision: 'allow', reason: 'Warren model gateway' };
+      recorder.decided({ ...GATEWAY_POLICY });
       return reject(
         answer(501, 'Not Implemented', 'The Warren model gateway does not accept WebSocket upgrades.\n'),
       );
     case 'mismatch': {
       const decision = { decision: 'deny' as const, reason: target.problem };
-      flow.policy = flowPolicyOf(decision);
+      recorder.decided(decision);
       return reject(refusalAnswer(what, decision, target.host));
     }
     case 'forward':
       break;
   }
   if (tunnel) {
-    joinUpstream(context, request, socket, head, flow, target, {
+    joinUpstream(context, request, socket, head, recorder, target, {
       decision: tunnel.decision,
       address: tunnel.address,
       dnsMs: -1,
     });
     return;
   }
-  authorize(context.session.policy, target.host, target.port, context.lookup).then(
+  Promise.resolve(decideDestination(context, target.host, target.port)).then(
     (authorization) => {
-      flow.policy = flowPolicyOf(authorization.decision);
-      if (authorization.resolveFailure !== undefined) {
-        reject(answer(502, 'Bad Gateway', upstreamFailureText(what, authorization.resolveFailure)));
-      } else if (authorization.decision.decision === 'deny' || authorization.address === undefined) {
-        reject(refusalAnswer(what, authorization.decision, target.host));
-      } else {
-        joinUpstream(context, request, socket, head, flow, target, authorization);
-      }
+      recorder.decided(flowPolicyOf(authorization.decision));
+      const refusal = refusalOf(what, authorization, target.host);
+      if (refusal) reject(refusal);
+      else joinUpstream(context, request, socket, head, recorder, target, authorization);
     },
     () => socket.destroy(),
   );
@@ -106,11 +97,11 @@ function joinUpstream(
   request: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  flow: FlowRecord,
+  recorder: FlowRecorder,
   destination: Destination,
   authorization: Authorization,
 ): void {
-  flow.policy = flowPolicyOf(authorization.decision);
+  recorder.decided(flowPolicyOf(authorization.decision));
   const secure = destination.scheme === 'https';
   const options: RequestOptions & { servername?: string; secureContext?: unknown } = {
     host: authorization.address,
@@ -147,15 +138,8 @@ function joinUpstream(
     httpVersion: string,
   ): void => {
     clearTimeout(timer);
-    flow.response = {
-      status,
-      statusText,
-      httpVersion: `HTTP/${httpVersion}`,
-      headers: redactRawHeaders(rawHeaders),
-      body: { size: 0, data: Buffer.alloc(0), truncated: false },
-    };
-    flow.durationMs = Date.now() - flow.startedAt;
-    emitFlow(context, flow);
+    recorder.responded(status, statusText, `HTTP/${httpVersion}`, redactRawHeaders(rawHeaders));
+    recorder.finish();
   };
   upstreamRequest.on(
     'upgrade',
@@ -185,12 +169,10 @@ function joinUpstream(
   });
   upstreamRequest.on('error', (error) => {
     clearTimeout(timer);
-    if (flow.response) return;
+    if (recorder.finished) return;
+    const flow = recorder.flow;
     const reply = upstreamErrorAnswer(`${flow.method} ${flow.url}`, error, context.upstreamTimeoutMs);
-    flow.error = error.message;
-    writeAnswerToSocket(socket, reply);
-    recordAnswer(flow, reply);
-    emitFlow(context, flow);
+    answerSocket(recorder, socket, reply, error.message);
   });
   upstreamRequest.end();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { timeOrderedId } from './exchange.js';
+import { timeOrderedId } from './recorder.js';
 
 describe('timeOrderedId', () => {
   it('is a UUIDv7 whose first 48 bits are the time, so ids sort by time', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyFromArguments } from './policy.js';
-import { authorize, endToEndHeaders, type LookupFunction } from './upstream.js';
+import { authorize, type LookupFunction } from './decide.js';
 
 function recordingLookup(answers: Record<string, string[]>): LookupFunction & { asked: string[] } {
   const asked: string[] = [];
@@ -67,24 +67,5 @@ describe('authorize', () => {
     );
     expect(result).toMatchObject({ decision: { decision: 'allow' }, address: '2001:db8::1' });
     expect(lookup.asked).toEqual([]);
-  });
-});
-
-describe('endToEndHeaders', () => {
-  it('drops hop-by-hop headers and those named by Connection', () => {
-    const raw = [
-      'Host',
-      'a',
-      'Connection',
-      'keep-alive, X-Secret-Hop',
-      'X-Secret-Hop',
-      '1',
-      'Proxy-Authorization',
-      'b',
-    ];
-    raw.push('Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'X-Kept', 'yes');
-    expect(endToEndHeaders(raw, false)).toEqual(['Host', 'a', 'X-Kept', 'yes']);
-    const upgrade = ['Connection', 'Upgrade', 'Upgrade', 'websocket', 'Sec-WebSocket-Key', 'k'];
-    expect(endToEndHeaders(upgrade, true)).toEqual(upgrade);
   });
 });

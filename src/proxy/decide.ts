@@ -1,8 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { formatIp, parseIp } from './addresses.js';
+import type { ListenerContext } from './context.js';
+import type { FlowPolicy } from './flow.js';
 import { decide, decideByName, type HostPolicy, type PolicyDecision } from './policy.js';
+
+/**
+ * The decision for a destination: the session's host policy applied to the name, then to the addresses it
+ * resolves to. policy.ts holds the rules and is pure; this is where DNS and the per-listener cache come in.
+ */
 
 /** Same shape as `dns.promises.lookup(hostname, { all: true })`. */
 export type LookupFunction = (
@@ -17,6 +22,12 @@ export interface Authorization {
   /** Set when the name could not be resolved: answered 502, not 403. */
   resolveFailure?: string;
   dnsMs: number;
+}
+
+export function flowPolicyOf(decision: PolicyDecision): FlowPolicy {
+  return decision.rule === undefined
+    ? { decision: decision.decision, reason: decision.reason }
+    : { decision: decision.decision, rule: decision.rule, reason: decision.reason };
 }
 
 /** The decision for an IP literal, which needs no DNS (and no promise on the hot path); undefined for names. */
@@ -56,63 +67,44 @@ export async function authorize(
   return { decision, address, dnsMs: performance.now() - started };
 }
 
-const SYSTEM_BUNDLES = [
-  '/etc/ssl/certs/ca-certificates.crt',
-  '/etc/pki/tls/certs/ca-bundle.crt',
-  '/etc/ssl/cert.pem',
-];
-
-function readBundle(path: string | undefined): string[] {
-  if (!path || !existsSync(path)) return [];
-  try {
-    return [readFileSync(path, 'utf8')];
-  } catch {
-    return [];
-  }
-}
+const LITERAL_CACHE_SIZE = 1024;
 
 /**
- * What upstream certificates are verified against: Node's roots, the system bundle, NODE_EXTRA_CA_CERTS
- * and `extraTrust` (PEM texts). Built once per proxy: a secure context with ~150 roots is not cheap.
+ * Decisions for IP literals (no DNS involved) are cached per listener while `session.policy` is the same
+ * object: plain-HTTP forwarding to a literal then costs no policy work per request.
  */
-export function createUpstreamTrust(extraTrust: readonly string[], env: NodeJS.ProcessEnv): SecureContext {
-  const systemBundle =
-    SYSTEM_BUNDLES.map((path) => readBundle(path)).find((bundle) => bundle.length > 0) ?? [];
-  const ca = [...rootCertificates, ...systemBundle, ...readBundle(env.NODE_EXTRA_CA_CERTS), ...extraTrust];
-  return createSecureContext({ ca });
+function literalAuthorization(
+  context: ListenerContext,
+  host: string,
+  port: number,
+): Authorization | undefined {
+  const cache = context.literalDecisions;
+  const policy = context.session.policy;
+  if (cache.policy !== policy) {
+    cache.policy = policy;
+    cache.entries.clear();
+  }
+  const key = `${host} ${port}`;
+  let entry = cache.entries.get(key);
+  if (entry === undefined) {
+    entry = authorizeLiteral(policy, host, port) ?? null; // null: a name, decided asynchronously
+    if (cache.entries.size >= LITERAL_CACHE_SIZE) cache.entries.clear();
+    cache.entries.set(key, entry);
+  }
+  return entry ?? undefined;
 }
 
-/** Copies Node's rawHeaders minus hop-by-hop ones (and those the Connection header names). */
-export function endToEndHeaders(rawHeaders: readonly string[], keepUpgrade: boolean): string[] {
-  let connectionNamed: Set<string> | undefined;
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    if (rawHeaders[index]!.toLowerCase() === 'connection') {
-      connectionNamed ??= new Set();
-      for (const token of rawHeaders[index + 1]!.split(',')) connectionNamed.add(token.trim().toLowerCase());
-    }
+/** The decision for `host:port` in this listener's session: at once for IP literals, after DNS for names. */
+export function decideDestination(
+  context: ListenerContext,
+  host: string,
+  port: number,
+): Authorization | Promise<Authorization> {
+  let literal: Authorization | undefined;
+  try {
+    literal = literalAuthorization(context, host, port);
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
-  const kept: string[] = [];
-  for (let index = 0; index < rawHeaders.length; index += 2) {
-    const lower = rawHeaders[index]!.toLowerCase();
-    const isUpgradeHeader = lower === 'upgrade' || lower === 'connection';
-    if (keepUpgrade && isUpgradeHeader) {
-      kept.push(rawHeaders[index]!, rawHeaders[index + 1]!);
-      continue;
-    }
-    if (HOP_BY_HOP.has(lower) || (connectionNamed?.has(lower) ?? false)) continue;
-    kept.push(rawHeaders[index]!, rawHeaders[index + 1]!);
-  }
-  return kept;
+  return literal ?? authorize(context.session.policy, host, port, context.lookup);
 }
-
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);

@@ -1,0 +1,188 @@
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { sendAnswer, upstreamErrorAnswer } from './answers.js';
+import type { ListenerContext } from './context.js';
+import { endToEndHeaders, rawHeaderValue, withHost } from './forwarded-headers.js';
+import type { BodySink } from './hooks.js';
+import type { FlowRecorder } from './recorder.js';
+import { redactRawHeaders } from './redact.js';
+import type { ResponseHead } from './response-parser.js';
+import type { Destination } from './target.js';
+import type { UpstreamExchange, UpstreamHandlers } from './upstream-client.js';
+
+/**
+ * An allowed request on its way upstream, in three steps: open the exchange (request head, then the body
+ * as it arrives), relay the response to the client as it arrives, finish the flow once, whichever way it
+ * ends (upstream done, upstream failed, upstream silent, client gone).
+ */
+
+/** A request as it arrives: where it came from, how it is answered, what records it. */
+export interface Incoming {
+  context: ListenerContext;
+  request: IncomingMessage;
+  response: ServerResponse;
+  recorder: FlowRecorder;
+}
+
+/** A request the policy allowed, with the checked address to connect to. */
+export interface Forwarding extends Incoming {
+  destination: Destination;
+  address: string;
+}
+
+/** Gives each response a body sink (session hooks: the download cache keeps what it may). */
+export type SinkFactory = (status: number, rawHeaders: readonly string[]) => BodySink | undefined;
+
+export function forwardUpstream(
+  forwarding: Forwarding,
+  rawHeaders: readonly string[],
+  sinkOf?: SinkFactory,
+): void {
+  forwarding.recorder.mark('forwarding');
+  const relay = relayResponse(forwarding, sinkOf);
+  const exchange = openExchange(forwarding, rawHeaders, relay.handlers);
+  relay.start(exchange);
+}
+
+/** Sends the request head upstream, then streams the client's body into the exchange as it arrives. */
+function openExchange(
+  forwarding: Forwarding,
+  rawHeaders: readonly string[],
+  handlers: UpstreamHandlers,
+): UpstreamExchange {
+  const { context, request, recorder, destination } = forwarding;
+  const secure = destination.scheme === 'https';
+  const body =
+    rawHeaderValue(request.rawHeaders, 'content-length') !== undefined
+      ? 'length'
+      : rawHeaderValue(request.rawHeaders, 'transfer-encoding') !== undefined
+        ? 'chunked'
+        : 'none';
+  const exchange = context.pool.request(
+    {
+      secure,
+      address: forwarding.address,
+      port: destination.port,
+      servername: secure && isIP(destination.host) === 0 ? destination.host : undefined,
+    },
+    {
+      method: request.method ?? 'GET',
+      path: destination.path,
+      headers: withHost(endToEndHeaders(rawHeaders, false), destination),
+      body,
+    },
+    handlers,
+  );
+  if (body === 'none') {
+    exchange.endBody();
+    return exchange;
+  }
+  request.on('data', (chunk: Buffer) => {
+    recorder.requestBody.add(chunk);
+    if (!exchange.writeBody(chunk)) {
+      request.pause();
+      exchange.onDrain(() => request.resume());
+    }
+  });
+  request.on('end', () => {
+    recorder.mark('sent');
+    exchange.endBody();
+  });
+  return exchange;
+}
+
+/**
+ * Handlers that pass the upstream's response to the client (with backpressure both ways) and record it;
+ * `start` arms the upstream timeout and watches for the client leaving.
+ */
+function relayResponse(
+  forwarding: Forwarding,
+  sinkOf: SinkFactory | undefined,
+): { handlers: UpstreamHandlers; start(exchange: UpstreamExchange): void } {
+  const { context, response, recorder, destination } = forwarding;
+  const flow = recorder.flow;
+  let exchange: UpstreamExchange | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let sink: BodySink | undefined;
+  let awaitingDrain = false;
+
+  const finish = (error?: string): void => {
+    clearTimeout(timer);
+    recorder.finish(error);
+  };
+
+  const fail = (error: Error): void => {
+    if (recorder.finished) return;
+    sink?.end(false);
+    if (response.headersSent) {
+      response.destroy();
+      finish(`upstream failed mid-response: ${error.message}`);
+      return;
+    }
+    const reply = upstreamErrorAnswer(`${flow.method} ${flow.url}`, error, context.upstreamTimeoutMs);
+    sendAnswer(response, reply);
+    recorder.answered(reply);
+    finish(`${(error as NodeJS.ErrnoException).code ?? 'error'}: ${error.message}`);
+  };
+
+  const handlers: UpstreamHandlers = {
+    onResponse(head: ResponseHead, socket) {
+      clearTimeout(timer);
+      recorder.mark('headers');
+      const tlsSocket = socket as Partial<TLSSocket>;
+      if (destination.scheme === 'https' && tlsSocket.getCipher) {
+        flow.tls = { ...flow.tls, upstreamProtocol: 'TLS', upstreamCipher: tlsSocket.getCipher().name };
+      }
+      const statusText = head.statusText || STATUS_CODES[head.status] || '';
+      recorder.responded(
+        head.status,
+        statusText,
+        `HTTP/${head.httpVersion}`,
+        redactRawHeaders(head.rawHeaders),
+      );
+      response.writeHead(head.status, statusText, endToEndHeaders(head.rawHeaders, false));
+      sink = sinkOf?.(head.status, head.rawHeaders);
+    },
+    onData(chunk) {
+      recorder.responseBody.add(chunk);
+      sink?.write(chunk);
+      const flowing = response.write(chunk);
+      if (!flowing && !awaitingDrain) {
+        awaitingDrain = true;
+        response.once('drain', () => {
+          awaitingDrain = false;
+          exchange?.resume();
+        });
+      }
+      return flowing;
+    },
+    onEnd() {
+      sink?.end(true);
+      response.end();
+      finish();
+    },
+    onError: fail,
+  };
+
+  return {
+    handlers,
+    start(opened) {
+      exchange = opened;
+      timer = setTimeout(() => {
+        opened.abort();
+        fail(Object.assign(new Error('upstream timeout'), { code: 'WARREN_UPSTREAM_TIMEOUT' }));
+      }, context.upstreamTimeoutMs);
+      response.on('close', () => {
+        if (recorder.finished) return;
+        sink?.end(false);
+        opened.abort();
+        finish(
+          response.headersSent
+            ? 'client closed the connection mid-response'
+            : 'client closed the connection before the response',
+        );
+      });
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { createBodyCapture, EMPTY_BODY, bodyFromText, type BodyCapture } from './capture.js';
+import type { ListenerContext } from './context.js';
+import type { CapturedBody, FlowPolicy, FlowRecord, FlowTls, Header } from './flow.js';
+import { redactRawHeaders } from './redact.js';
+
+/**
+ * One recorder per exchange (a request, a CONNECT, a WebSocket handshake): it builds the FlowRecord, keeps
+ * the start time, the timings and both body captures, and hands the flow to the sink exactly once, however
+ * many paths (answer, upstream end, error, client close) race to finish it.
+ */
+
+export const NO_TIMINGS = Object.freeze({
+  blocked: -1,
+  dns: -1,
+  connect: -1,
+  ssl: -1,
+  send: 0,
+  wait: 0,
+  receive: 0,
+});
+
+export interface FlowStart {
+  method: string;
+  url: string;
+  scheme: FlowRecord['scheme'];
+  host: string;
+  port: number;
+  httpVersion: string;
+  /** Node's rawHeaders of the request; recorded with secrets redacted. */
+  rawHeaders: readonly string[];
+  tls: FlowTls;
+  /** Epoch ms; default now. */
+  startedAt?: number;
+}
+
+/** Everything Warren itself answers (refusals, errors, hook answers) takes this shape. */
+export interface RecordedAnswer {
+  status: number;
+  statusText: string;
+  headers: Header[];
+}
+
+export interface FlowRecorder {
+  readonly flow: FlowRecord;
+  readonly requestBody: BodyCapture;
+  readonly responseBody: BodyCapture;
+  readonly finished: boolean;
+  /** The policy (or gateway, or hook) verdict, as the flow shows it. */
+  decided(policy: FlowPolicy): void;
+  /** Adds a note (a hook's) to the verdict's reason. */
+  note(text: string): void;
+  /** Timing marks of a forwarded exchange: its start, the request body sent, the response head received. */
+  mark(point: 'forwarding' | 'sent' | 'headers'): void;
+  /** The response head as it goes to the client; its body is the response capture. */
+  responded(status: number, statusText: string, httpVersion: string, headers: Header[]): void;
+  /** One of Warren's own answers; its body is `body` (the text of the answer by default). */
+  answered(reply: RecordedAnswer & { body: string }, body?: CapturedBody): void;
+  /** Records the flow (once; later calls do nothing). `error` says what went wrong, if anything did. */
+  finish(error?: string): void;
+}
+
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of milliseconds, then random bits. Time-ordered ids make every insert
+ * into the store's id index an append instead of a random B-tree insert: half the SQLite cost per
+ * flow in bench/proxy.mjs. The random part comes from randomUUID (v4) with its version nibble replaced.
+ */
+export function timeOrderedId(epochMs: number): string {
+  const random = randomUUID();
+  const time = Math.max(0, Math.floor(epochMs)).toString(16).padStart(12, '0').slice(-12);
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+}
+
+export function createFlowRecorder(context: ListenerContext, start: FlowStart): FlowRecorder {
+  const startedAt = start.startedAt ?? Date.now();
+  const flow: FlowRecord = {
+    id: timeOrderedId(startedAt),
+    sessionId: context.session.id,
+    startedAt,
+    durationMs: -1,
+    timings: { ...NO_TIMINGS },
+    method: start.method,
+    url: start.url,
+    scheme: start.scheme,
+    host: start.host,
+    port: start.port,
+    httpVersion: start.httpVersion,
+    request: { headers: redactRawHeaders(start.rawHeaders), body: EMPTY_BODY },
+    tls: start.tls,
+    policy: { decision: 'deny', reason: 'undecided' },
+  };
+  const requestBody = createBodyCapture(context.bodyCapBytes);
+  const responseBody = createBodyCapture(context.bodyCapBytes);
+  let responseBodyFixed = false;
+  let forwardingAt: number | undefined;
+  let sentAt = 0;
+  let headersAt = 0;
+  let finished = false;
+
+  return {
+    flow,
+    requestBody,
+    responseBody,
+    get finished() {
+      return finished;
+    },
+    decided(policy) {
+      flow.policy = policy;
+    },
+    note(text) {
+      flow.policy = { ...flow.policy, reason: `${flow.policy.reason}; ${text}` };
+    },
+    mark(point) {
+      const now = performance.now();
+      if (point === 'forwarding') forwardingAt = sentAt = headersAt = now;
+      else if (point === 'sent') sentAt = now;
+      else headersAt = now;
+    },
+    responded(status, statusText, httpVersion, headers) {
+      flow.response = { status, statusText, httpVersion, headers, body: EMPTY_BODY };
+      responseBodyFixed = false;
+    },
+    answered(reply, body = bodyFromText(reply.body)) {
+      flow.response = {
+        status: reply.status,
+        statusText: reply.statusText,
+        httpVersion: 'HTTP/1.1',
+        headers: reply.headers,
+        body,
+      };
+      responseBodyFixed = true;
+    },
+    finish(error) {
+      if (finished) return;
+      finished = true;
+      flow.request.body = requestBody.result();
+      if (flow.response && !responseBodyFixed) flow.response.body = responseBody.result();
+      flow.durationMs = Date.now() - flow.startedAt;
+      if (forwardingAt !== undefined) {
+        flow.timings.send = sentAt - forwardingAt;
+        flow.timings.wait = headersAt - sentAt;
+        flow.timings.receive = performance.now() - headersAt;
+      }
+      if (error !== undefined) flow.error = error;
+      // The sink must not throw into the proxy, and a failing sink never blocks traffic.
+      try {
+        context.sink.record(flow);
+      } catch (sinkError) {
+        context.logger.warn(`flow sink failed for ${flow.method} ${flow.url}: ${String(sinkError)}`);
+      }
+    },
+  };
+}
