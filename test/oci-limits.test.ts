@@ -1,5 +1,6 @@
+import { totalmem } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { createOciDriver, runSandboxed } from '../src/sandbox/index.js';
+import { createOciDriver, defaultSandboxLimits, runSandboxed } from '../src/sandbox/index.js';
 import { testImageForSuite } from './helpers/rootfs.js';
 import { useDriverSuite } from './sandbox/fixtures.js';
 
@@ -29,6 +30,40 @@ describe('podman limits on this host', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe(`memory ${96 * 1024 * 1024}\npids 48\n`);
+  });
+
+  it('sets the default memory and pids limits in the container cgroup, or names the ones it cannot', async (context) => {
+    sandbox.require(context);
+    const defaults = defaultSandboxLimits(totalmem());
+    const script = [
+      'if [ -f /sys/fs/cgroup/memory.max ]; then',
+      '  echo "memory $(cat /sys/fs/cgroup/memory.max)"; echo "pids $(cat /sys/fs/cgroup/pids.max)"',
+      'else',
+      '  echo "memory $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"; echo "pids $(cat /sys/fs/cgroup/pids/pids.max)"',
+      'fi',
+    ].join('\n');
+    const driver = createOciDriver({ image });
+    const spec = sandbox.fixture.spec(['/bin/sh', '-c', script], { defaultLimits: defaults });
+    const plan = await driver.plan(spec);
+    await plan.cleanup();
+    const unenforced = new Set(plan.unenforced?.map((entry) => entry.limit));
+    const result = await runSandboxed(driver, spec);
+    expect(result.stderr).toBe('');
+    // Rootless podman without delegated controllers: the default is named as not enforced, the session still runs.
+    const read = Object.fromEntries(
+      result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(' ')),
+    );
+    for (const [limit, file] of [
+      ['memoryBytes', 'memory'],
+      ['pids', 'pids'],
+    ] as const) {
+      if (unenforced.has(limit)) expect(read[file]).not.toBe(String(defaults[limit]));
+      else expect(read[file]).toBe(String(defaults[limit]));
+    }
+    expect(unenforced.size === 0 || process.getuid?.() !== 0).toBe(true);
   });
 
   it('a CPU share of 0.25 holds a busy loop to about a quarter core', async (context) => {

@@ -1,9 +1,12 @@
 import pty from '@lydell/node-pty';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isWarrenError } from '../../src/errors/index.js';
-import { createBwrapDriver, runSandboxed } from '../../src/sandbox/index.js';
+import { createBwrapDriver, defaultSandboxLimits, runSandboxed } from '../../src/sandbox/index.js';
+import { sh, waitFor } from './contract-kit.js';
+import { FORK_BOMB } from './contract-limits.case.js';
 import { useDriverSuite } from './fixtures.js';
 
 /** Behaviour of the bwrap driver beyond the shared contract: TTY, limit fallbacks, refusals. */
@@ -100,14 +103,87 @@ describe('bwrap driver', () => {
     );
   });
 
-  it('refuses a pids limit when no cgroup can take it (fail closed)', async (context) => {
+  it('without a pids cgroup, holds the pids limit with RLIMIT_NPROC of the sandbox user', async (context) => {
+    sandbox.require(context);
+    // The sandbox user is never host root (host-identity.ts), so the kernel applies RLIMIT_NPROC to it; counted per
+    // user namespace, it bounds this sandbox alone.
+    const driver = createBwrapDriver({ cgroupLocation: noCgroups });
+    const spec = sandbox.fixture.spec(sh(FORK_BOMB), { limits: { pids: 64 } });
+    const plan = await driver.plan(spec);
+    await plan.cleanup();
+    expect(plan.limits).toEqual([
+      expect.objectContaining({
+        limit: 'pids',
+        value: 64,
+        mechanism: expect.stringMatching(/^RLIMIT_NPROC/),
+      }),
+    ]);
+    const result = await runSandboxed(driver, spec, { stdin: '' });
+    expect(result.status).toBe(0);
+    const started = Number(readFileSync(join(sandbox.fixture.workspace, 'started'), 'utf8'));
+    expect(started).toBeLessThan(64);
+    expect(started).toBeGreaterThan(50);
+  });
+
+  it('reports a default limit no cgroup takes instead of refusing, and never makes RLIMIT_AS a default', async (context) => {
     sandbox.require(context);
     const driver = createBwrapDriver({ cgroupLocation: noCgroups });
-    const refusal = await driver
-      .plan(sandbox.fixture.spec(['true'], { limits: { pids: 50 } }))
-      .catch((error) => error);
-    expect(isWarrenError(refusal) && refusal.code).toBe('sandbox-failed');
-    expect(String(refusal.message)).toMatch(/pids limit cannot be enforced/);
+    const spec = sandbox.fixture.spec(sh('ulimit -v; ulimit -u 2>/dev/null || ulimit -p'), {
+      defaultLimits: { memoryBytes: 1024 ** 3, pids: 4096 },
+    });
+    const plan = await driver.plan(spec);
+    await plan.cleanup();
+    expect(plan.unenforced).toEqual([
+      expect.objectContaining({ limit: 'memoryBytes', reason: 'no writable memory cgroup' }),
+    ]);
+    expect(plan.limits.map((entry) => `${entry.limit} ${entry.mechanism.split(' ')[0]}`)).toEqual([
+      'pids RLIMIT_NPROC',
+    ]);
+    const result = await runSandboxed(driver, spec);
+    expect(result.stdout).toBe('unlimited\n4096\n');
+  });
+
+  it('writes the default limits to the session cgroups, and the sandbox runs in them', async (context) => {
+    sandbox.require(context);
+    const defaults = defaultSandboxLimits(totalmem());
+    const spec = sandbox.fixture.spec(sh('touch /workspace/ready; read -r line'), {
+      defaultLimits: defaults,
+    });
+    const plan = await createBwrapDriver().plan(spec);
+    const folderOf = (limit: string) =>
+      /at (\/\S+)/.exec(plan.limits.find((entry) => entry.limit === limit)?.mechanism ?? '')?.[1];
+    const pidsFolder = folderOf('pids');
+    const memoryFolder = folderOf('memoryBytes');
+    if (!pidsFolder || !memoryFolder) {
+      // A host without writable cgroups (a normal user without delegation): the fallbacks above hold instead.
+      await plan.cleanup();
+      expect(plan.unenforced?.map((entry) => entry.limit)).toContain('memoryBytes');
+      return;
+    }
+    const child = spawn(plan.file, plan.args, {
+      env: plan.env,
+      cwd: plan.cwd ?? '/',
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    try {
+      await waitFor(
+        () => existsSync(join(sandbox.fixture.workspace, 'ready')),
+        'the sandbox to start',
+        15_000,
+      );
+      expect(readFileSync(join(pidsFolder, 'pids.max'), 'utf8').trim()).toBe(String(defaults.pids));
+      const memoryFile = existsSync(join(memoryFolder, 'memory.max'))
+        ? 'memory.max'
+        : 'memory.limit_in_bytes';
+      expect(readFileSync(join(memoryFolder, memoryFile), 'utf8').trim()).toBe(String(defaults.memoryBytes));
+      expect(Number(readFileSync(join(pidsFolder, 'pids.current'), 'utf8'))).toBeGreaterThan(1);
+      expect(readFileSync(join(memoryFolder, 'cgroup.procs'), 'utf8').trim()).not.toBe('');
+    } finally {
+      child.stdin?.end();
+      await closed;
+      await plan.cleanup();
+    }
   });
 
   it('falls back to RLIMIT_AS for memory when no memory cgroup is writable, and it holds', async (context) => {
@@ -137,7 +213,7 @@ describe('bwrap driver', () => {
     const mechanisms = Object.fromEntries(plan.limits.map((entry) => [entry.limit, entry.mechanism]));
     await plan.cleanup();
     expect(mechanisms.cpuSeconds).toMatch(/RLIMIT_CPU/);
-    expect(mechanisms.pids).toMatch(/^cgroup v[12]/);
+    expect(mechanisms.pids).toMatch(/^cgroup v[12]|^RLIMIT_NPROC/);
     expect(mechanisms.memoryBytes).toMatch(/^cgroup v[12]|^RLIMIT_AS/);
     const { existsSync } = await import('node:fs');
     for (const mechanism of [mechanisms.pids, mechanisms.memoryBytes]) {

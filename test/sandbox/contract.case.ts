@@ -4,6 +4,7 @@ import { registerBehaviourTests } from './contract-behaviour.case.js';
 import { registerEscapeTests } from './contract-escapes.case.js';
 import { registerHostPrivilegeTests } from './contract-host-privilege.case.js';
 import type { ContractKit } from './contract-kit.js';
+import { registerLimitTests } from './contract-limits.case.js';
 import { createSandboxFixture, type SandboxFixture } from './fixtures.js';
 
 export interface SkippedContractTest {
@@ -63,5 +64,6 @@ export function runSandboxDriverContract(
     registerBehaviourTests(kit);
     registerEscapeTests(kit);
     registerHostPrivilegeTests(kit);
+    registerLimitTests(kit);
   });
 }
