@@ -7,6 +7,7 @@ import type { ApiParts, ApiRoute } from './api/context.js';
 import { flowRoutes } from './api/flow-routes.js';
 import { sessionRoutes } from './api/session-routes.js';
 import type { Authenticated } from './auth/auth-service.js';
+import { createLoginWatch } from './auth/login-watch.js';
 import { secretsEqual } from './auth/tokens.js';
 import { sendError } from './http/errors.js';
 import { originAcceptable, originMatchesHost } from './http/origin.js';
@@ -14,6 +15,7 @@ import { sendJson } from './http/respond.js';
 import { matchRoute } from './http/router.js';
 import { SECURITY_HEADERS, serveStatic } from './http/static.js';
 import { connectEventsSocket } from './ws/events-socket.js';
+import { bindSocketToLogin } from './ws/login-bound.js';
 import { connectTerminalSocket } from './ws/terminal-socket.js';
 
 export interface WarrenAppOptions extends ApiParts {
@@ -21,6 +23,8 @@ export interface WarrenAppOptions extends ApiParts {
   webRoot: string;
   /** True when served over HTTPS: Secure cookies and https Origins. */
   secure: boolean;
+  /** How often the logins of open WebSockets are re-read from the store (default 500 ms). */
+  loginCheckIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -51,6 +55,10 @@ export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
     ...flowRoutes(options),
   ];
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const logins = createLoginWatch({
+    auth: options.auth,
+    ...(options.loginCheckIntervalMs !== undefined ? { intervalMs: options.loginCheckIntervalMs } : {}),
+  });
 
   /** Cookie, then (for state-changing methods) Origin and the CSRF token: every check must pass. */
   const authorize = (request: IncomingMessage, access: ApiRoute['access']): Authenticated | undefined => {
@@ -114,15 +122,24 @@ export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
       const authenticated = options.auth.authenticate(request.headers.cookie);
       if (!authenticated) return refuseUpgrade(socket, 401, 'Unauthorized');
       if (url.pathname === '/api/events') {
-        sockets.handleUpgrade(request, socket, head, (ws) => connectEventsSocket(ws, options.events));
+        sockets.handleUpgrade(request, socket, head, (ws) =>
+          connectEventsSocket(ws, options.events, (onEnd) =>
+            bindSocketToLogin(ws, authenticated.login, logins, onEnd),
+          ),
+        );
         return;
       }
       const terminal = /^\/api\/sessions\/([\w-]+)\/terminal$/.exec(url.pathname);
       const live = terminal ? options.sessions.live(terminal[1] as string) : undefined;
       if (!live) return refuseUpgrade(socket, 404, 'Not Found');
-      sockets.handleUpgrade(request, socket, head, (ws) => connectTerminalSocket(ws, live.host));
+      sockets.handleUpgrade(request, socket, head, (ws) =>
+        connectTerminalSocket(ws, live.host, (onEnd) =>
+          bindSocketToLogin(ws, authenticated.login, logins, onEnd),
+        ),
+      );
     },
     close() {
+      logins.close();
       for (const client of sockets.clients) client.terminate();
       sockets.close();
     },

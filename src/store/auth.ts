@@ -58,6 +58,8 @@ export interface AuthRepository {
   createLogin(login: Omit<LoginSessionRow, 'revokedAt' | 'lastSeenAt'>): LoginSessionRow;
   /** The login session, if it exists, is not revoked and has not expired at `now`. */
   findActiveLogin(id: string, now: number): LoginSessionRow | undefined;
+  /** The login session whatever its state (revoked and expired ones too), to say why it ended. */
+  findLogin(id: string): LoginSessionRow | undefined;
   touchLogin(id: string, now: number): void;
   listActiveLogins(userId: number, now: number): LoginSessionRow[];
   revokeLogin(id: string, now: number): boolean;
@@ -124,6 +126,7 @@ export function createAuthRepository(database: SqliteDatabase): AuthRepository {
   const selectActiveLogin = database.prepare(
     'SELECT * FROM login_sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?',
   );
+  const selectLogin = database.prepare('SELECT * FROM login_sessions WHERE id = ?');
   const selectActiveLogins = database.prepare(
     `SELECT * FROM login_sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ?
      ORDER BY last_seen_at DESC`,
@@ -153,6 +156,10 @@ export function createAuthRepository(database: SqliteDatabase): AuthRepository {
     },
     findActiveLogin(id, now) {
       const record = selectActiveLogin.get(id, now) as LoginRecord | undefined;
+      return record ? loginFromRecord(record) : undefined;
+    },
+    findLogin(id) {
+      const record = selectLogin.get(id) as LoginRecord | undefined;
       return record ? loginFromRecord(record) : undefined;
     },
     touchLogin(id, now) {

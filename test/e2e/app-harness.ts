@@ -37,7 +37,13 @@ export interface AppHarness {
 }
 
 export async function startAppHarness(
-  options: { loginAttempts?: { attempts: number; windowMs: number } } = {},
+  options: {
+    loginAttempts?: { attempts: number; windowMs: number };
+    /** How long a login lasts (default 30 days). */
+    loginLifetimeMs?: number;
+    /** How often open sockets' logins are re-read from the store (default 500 ms). */
+    loginCheckIntervalMs?: number;
+  } = {},
 ): Promise<AppHarness> {
   const folder = mkdtempSync(join(tmpdir(), 'warren-app-'));
   const store = openStore(':memory:');
@@ -46,6 +52,7 @@ export async function startAppHarness(
     auth: store.auth,
     secureCookies: false,
     ...(options.loginAttempts ? { loginAttempts: options.loginAttempts } : {}),
+    ...(options.loginLifetimeMs !== undefined ? { loginLifetimeMs: options.loginLifetimeMs } : {}),
   });
   const sessions = createSessionManager({
     store,
@@ -102,6 +109,9 @@ export async function startAppHarness(
     forbiddenWorkspaceRoots: [folder],
     webRoot: DEFAULT_WEB_ROOT,
     secure: false,
+    ...(options.loginCheckIntervalMs !== undefined
+      ? { loginCheckIntervalMs: options.loginCheckIntervalMs }
+      : {}),
   });
   const server: Server = createServer(app.handleRequest);
   server.on('upgrade', app.handleUpgrade);

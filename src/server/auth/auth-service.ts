@@ -27,6 +27,9 @@ export interface Authenticated {
   login: LoginSessionRow;
 }
 
+/** Whether a login still counts, and if not, why it ended. */
+export type LoginState = 'active' | 'logged-out' | 'expired' | 'password-changed';
+
 export interface AuthService {
   cookieName: string;
   /** True until a password exists. */
@@ -42,6 +45,13 @@ export interface AuthService {
   login(password: string, client: ClientFacts): Promise<{ cookie: string; authenticated: Authenticated }>;
   /** The login session named by the request's cookie, if it is valid now. */
   authenticate(cookieHeader: string | undefined): Authenticated | undefined;
+  /**
+   * Reads the login from the store again: it may have been revoked by another process
+   * (`warren passwd`) since it was authenticated.
+   */
+  loginState(loginId: string): LoginState;
+  /** Called after this process ended one or more logins (log out, revoke); returns an unsubscribe. */
+  onLoginsEnded(listener: () => void): () => void;
   logout(loginId: string): string;
   listLogins(userId: number): LoginSessionRow[];
   revokeLogin(userId: number, loginId: string): boolean;
@@ -59,6 +69,25 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
     now,
   });
   let setupTokenHash: string | undefined;
+  const endedListeners = new Set<() => void>();
+  const loginsEnded = () => {
+    for (const listener of endedListeners) listener();
+  };
+
+  /** The one rule for whether a login counts at `at`; the user comes along for authenticate. */
+  const judge = (
+    login: LoginSessionRow | undefined,
+    at: number,
+  ): { state: 'active'; user: UserRow } | { state: Exclude<LoginState, 'active'> } => {
+    if (!login) return { state: 'logged-out' };
+    const user = options.auth.findUser(OPERATOR_NAME);
+    // A login from before the last password change no longer counts.
+    if (!user || user.id !== login.userId || login.createdAt < user.passwordChangedAt)
+      return { state: 'password-changed' };
+    if (login.revokedAt !== null) return { state: 'logged-out' };
+    if (login.expiresAt <= at) return { state: 'expired' };
+    return { state: 'active', user };
+  };
 
   const cookieFor = (token: string, maxAgeMs: number) =>
     serializeCookie(cookieName, token, {
@@ -137,22 +166,31 @@ export function createAuthService(options: AuthServiceOptions): AuthService {
       if (!token || token.length > 100) return undefined;
       const at = now();
       const login = options.auth.findActiveLogin(hashSecretToken(token), at);
-      if (!login) return undefined;
-      const user = options.auth.findUser(OPERATOR_NAME);
-      // A login from before the last password change no longer counts.
-      if (!user || user.id !== login.userId || login.createdAt < user.passwordChangedAt) return undefined;
+      const verdict = judge(login, at);
+      if (!login || verdict.state !== 'active') return undefined;
       if (at - login.lastSeenAt > 60_000) options.auth.touchLogin(login.id, at);
-      return { user, login };
+      return { user: verdict.user, login };
+    },
+    loginState: (loginId) => judge(options.auth.findLogin(loginId), now()).state,
+    onLoginsEnded(listener) {
+      endedListeners.add(listener);
+      return () => endedListeners.delete(listener);
     },
     logout(loginId) {
-      options.auth.revokeLogin(loginId, now());
+      if (options.auth.revokeLogin(loginId, now())) loginsEnded();
       return cookieFor('', 0);
     },
     listLogins: (userId) => options.auth.listActiveLogins(userId, now()),
     revokeLogin(userId, loginId) {
       const owned = options.auth.listActiveLogins(userId, now()).some((login) => login.id === loginId);
-      return owned && options.auth.revokeLogin(loginId, now());
+      const revoked = owned && options.auth.revokeLogin(loginId, now());
+      if (revoked) loginsEnded();
+      return revoked;
     },
-    revokeOtherLogins: (userId, keepId) => options.auth.revokeOtherLogins(userId, keepId, now()),
+    revokeOtherLogins(userId, keepId) {
+      const revoked = options.auth.revokeOtherLogins(userId, keepId, now());
+      if (revoked > 0) loginsEnded();
+      return revoked;
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { PtyHost } from '../../sessions/index.js';
+import type { LoginBoundSocket } from './login-bound.js';
 
 /** What a browser may send over a terminal socket; anything else is ignored. */
 type TerminalClientMessage =
@@ -28,9 +29,14 @@ function parseClientMessage(text: string): TerminalClientMessage | undefined {
 
 /**
  * Binds one WebSocket to a session's terminal: binary frames carry output, text frames carry JSON
- * control messages both ways (see docs/api.md, "Terminal socket").
+ * control messages both ways (see docs/api.md, "Terminal socket"). `login` is checked against the
+ * store before every message, so that no keystroke sent after the login ended reaches the PTY.
  */
-export function connectTerminalSocket(socket: WebSocket, host: PtyHost): void {
+export function connectTerminalSocket(
+  socket: WebSocket,
+  host: PtyHost,
+  bindLogin: (onEnd: () => void) => LoginBoundSocket,
+): void {
   const handle = host.attach({
     sendOutput(data) {
       if (socket.readyState === socket.OPEN) socket.send(data, { binary: true });
@@ -39,8 +45,9 @@ export function connectTerminalSocket(socket: WebSocket, host: PtyHost): void {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
     },
   });
+  const login = bindLogin(() => handle.detach());
   socket.on('message', (data, isBinary) => {
-    if (isBinary) return;
+    if (isBinary || !login.stillLoggedIn()) return;
     const message = parseClientMessage(data.toString());
     if (!message) return;
     switch (message.type) {
