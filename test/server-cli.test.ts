@@ -85,4 +85,40 @@ describe('warren passwd and warren serve (the built CLI)', () => {
     expect(result.output).toContain('refusing to serve plain HTTP on 0.0.0.0');
     expect(result.output).toContain('tailscale serve');
   });
+
+  it('prints the setup link with the --public-url name, and refuses a --public-url that is not an origin', async () => {
+    const child = spawnChild(
+      process.execPath,
+      [warren, 'serve', '--port', '0', '--public-url', 'https://warren.tailnet.ts.net'],
+      { env: { ...process.env, WARREN_HOME: home } },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 20_000;
+    while (!stdout.includes('#/setup/') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGTERM');
+    await exited;
+    expect(stdout).toMatch(
+      /Warren is serving on http:\/\/127\.0\.0\.1:\d+\/ \(browsers: https:\/\/warren\.tailnet\.ts\.net\/\)/,
+    );
+    expect(stdout).toMatch(/^  https:\/\/warren\.tailnet\.ts\.net\/#\/setup\/[\w-]+$/m);
+
+    const refused = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const bad = spawnChild(
+        process.execPath,
+        [warren, 'serve', '--port', '0', '--public-url', 'warren.example'],
+        {
+          env: { ...process.env, WARREN_HOME: home },
+        },
+      );
+      let output = '';
+      bad.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      bad.on('close', (code) => resolve({ code, output }));
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.output).toContain('--public-url warren.example: not an origin');
+  });
 });

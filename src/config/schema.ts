@@ -128,6 +128,25 @@ export const warrenConfigSchema = z
       })
       .strict()
       .default({}),
+    serve: z
+      .object({
+        hosts: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*\.?)$/,
+                'a host name or IP address, without scheme or port (e.g. machine.tailnet.ts.net)',
+              ),
+          )
+          .default([])
+          .describe(
+            'names `warren serve` answers to besides loopback and the bound address, e.g. the `tailscale serve` name; any other Host is answered 421. Empty: loopback and the bound address only',
+          ),
+      })
+      .strict()
+      .default({})
+      .describe('the web app (`warren serve`)'),
     agents: z
       .record(
         z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,49}$/, 'a lowercase name like aider'),

@@ -14,6 +14,7 @@ export type WarrenErrorCode =
   | 'forbidden'
   | 'rate-limited'
   | 'conflict'
+  | 'misdirected'
   | 'upstream-failed'
   | 'internal';
 

@@ -9,8 +9,9 @@ import { sessionRoutes } from './api/session-routes.js';
 import type { Authenticated } from './auth/auth-service.js';
 import { createLoginWatch } from './auth/login-watch.js';
 import { secretsEqual } from './auth/tokens.js';
-import { sendError } from './http/errors.js';
-import { originAcceptable, originMatchesHost } from './http/origin.js';
+import { describeError, sendError } from './http/errors.js';
+import { createHostCheck, type HostCheckOptions } from './http/host-check.js';
+import { clientAddress, originAcceptable, originMatchesHost } from './http/origin.js';
 import { sendJson } from './http/respond.js';
 import { matchRoute } from './http/router.js';
 import { SECURITY_HEADERS, serveStatic } from './http/static.js';
@@ -23,6 +24,8 @@ export interface WarrenAppOptions extends ApiParts {
   webRoot: string;
   /** True when served over HTTPS: Secure cookies and https Origins. */
   secure: boolean;
+  /** The Host names this server answers to (the rest get 421): see http/host-check.ts. */
+  hosts: HostCheckOptions;
   /** How often the logins of open WebSockets are re-read from the store (default 500 ms). */
   loginCheckIntervalMs?: number;
   log?: (line: string) => void;
@@ -38,8 +41,23 @@ export interface WarrenApp {
 
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuseUpgrade(socket: Duplex, status: number, reason: string, body = ''): void {
+  const type = body === '' ? '' : 'Content-Type: application/json; charset=utf-8\r\n';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** Logs each refused Host name at most once a minute, so that a flood of them cannot flood the log. */
+function createRefusalLog(log: ((line: string) => void) | undefined) {
+  const lastLogged = new Map<string, number>();
+  return (host: string, address: string) => {
+    const at = Date.now();
+    if ((lastLogged.get(host) ?? -Infinity) > at - 60_000) return;
+    if (lastLogged.size >= 1000) lastLogged.clear();
+    lastLogged.set(host, at);
+    log?.(`warren serve: refused Host ${JSON.stringify(host.slice(0, 100))} from ${address}`);
+  };
 }
 
 export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
@@ -55,10 +73,21 @@ export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
     ...flowRoutes(options),
   ];
   const sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const checkHost = createHostCheck(options.hosts);
+  const logRefusal = createRefusalLog(options.log);
   const logins = createLoginWatch({
     auth: options.auth,
     ...(options.loginCheckIntervalMs !== undefined ? { intervalMs: options.loginCheckIntervalMs } : {}),
   });
+
+  /** The Host check, first thing for every request and upgrade; false when it answered. */
+  const hostAllowed = (request: IncomingMessage, refuse: (error: WarrenError) => void): boolean => {
+    const verdict = checkHost(request.headers.host);
+    if (verdict.allowed) return true;
+    logRefusal(request.headers.host ?? '(none)', clientAddress(request));
+    refuse(verdict.error);
+    return false;
+  };
 
   /** Cookie, then (for state-changing methods) Origin and the CSRF token: every check must pass. */
   const authorize = (request: IncomingMessage, access: ApiRoute['access']): Authenticated | undefined => {
@@ -92,6 +121,11 @@ export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
 
   return {
     handleRequest(request, response) {
+      const refuse = (error: WarrenError) => {
+        for (const [name, value] of Object.entries(SECURITY_HEADERS)) response.setHeader(name, value);
+        sendError(response, error);
+      };
+      if (!hostAllowed(request, refuse)) return;
       let url: URL;
       try {
         url = new URL(request.url ?? '/', 'http://warren.invalid');
@@ -116,6 +150,16 @@ export function createWarrenApp(options: WarrenAppOptions): WarrenApp {
     },
     handleUpgrade(request, socket, head) {
       socket.on('error', () => socket.destroy());
+      const refuse = (error: WarrenError) => {
+        const { status, body } = describeError(error);
+        refuseUpgrade(
+          socket,
+          status,
+          status === 421 ? 'Misdirected Request' : 'Bad Request',
+          JSON.stringify(body),
+        );
+      };
+      if (!hostAllowed(request, refuse)) return;
       const url = new URL(request.url ?? '/', 'http://warren.invalid');
       // A page on another site can open a WebSocket to us with the user's cookies: Origin is the guard.
       if (!originMatchesHost(request, options.secure)) return refuseUpgrade(socket, 403, 'Forbidden');

@@ -18,6 +18,7 @@ import {
 import { createWarrenApp } from './app.js';
 import { createAuthService, type AuthService } from './auth/auth-service.js';
 import { checkBind } from './bind.js';
+import { parsePublicUrl } from './http/host-check.js';
 import { DEFAULT_WEB_ROOT } from './http/static.js';
 import { createEventHub, summarizeFlow } from './events.js';
 import { isProcessAlive, openRuntime, type Runtime } from './runtime.js';
@@ -29,13 +30,18 @@ export interface ServeOptions {
   port: number;
   tls?: { certPath: string; keyPath: string };
   forceInsecureBind?: boolean;
+  /** The address browsers use when it is not the bound one (`tailscale serve`, a reverse proxy). */
+  publicUrl?: string;
   webRoot?: string;
   log?: (line: string) => void;
 }
 
 export interface RunningServer {
+  /** Where it listens, e.g. http://127.0.0.1:7777/. */
   url: string;
-  /** Present while no password is set: the one-time link where the operator chooses it. */
+  /** --public-url when given (with a trailing slash), else `url`: what links are printed with. */
+  publicUrl: string;
+  /** Present while no password is set: the one-time link (on publicUrl) where the operator chooses it. */
   setupUrl: string | undefined;
   runtime: Runtime;
   sessions: SessionManager;
@@ -70,6 +76,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     tls: options.tls !== undefined,
     forceInsecureBind: options.forceInsecureBind ?? false,
   });
+  const publicUrl = options.publicUrl !== undefined ? parsePublicUrl(options.publicUrl) : undefined;
   const tls = options.tls
     ? { cert: readFileSync(options.tls.certPath), key: readFileSync(options.tls.keyPath) }
     : undefined;
@@ -137,6 +144,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       forbiddenWorkspaceRoots: [runtime.home.root],
       webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
       secure: tls !== undefined,
+      hosts: {
+        bindAddress: options.host,
+        names: [...runtime.config.serve.hosts, ...(publicUrl ? [publicUrl.hostname] : [])],
+      },
       ...(options.log ? { log: options.log } : {}),
     });
     server = tls ? createHttpsServer(tls, app.handleRequest) : createHttpServer(app.handleRequest);
@@ -156,10 +167,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     const port = (listening.address() as AddressInfo).port;
     const url = `${tls ? 'https' : 'http'}://${urlHost(options.host)}:${port}/`;
+    const linkBase = publicUrl?.href ?? url;
     const setupToken = auth.issueSetupToken();
     return {
       url,
-      setupUrl: setupToken ? `${url}#/setup/${setupToken}` : undefined,
+      publicUrl: linkBase,
+      setupUrl: setupToken ? `${linkBase}#/setup/${setupToken}` : undefined,
       runtime,
       sessions,
       auth,

@@ -33,6 +33,8 @@ export interface AppHarness {
   events: EventHub;
   sessions: SessionManager;
   folder: string;
+  /** What the app logged (refusals, failures). */
+  logs: string[];
   close(): Promise<void>;
 }
 
@@ -41,11 +43,14 @@ export async function startAppHarness(
     loginAttempts?: { attempts: number; windowMs: number };
     /** How long a login lasts (default 30 days). */
     loginLifetimeMs?: number;
+    /** `serve.hosts`: names answered besides loopback and 127.0.0.1. */
+    hostNames?: string[];
     /** How often open sockets' logins are re-read from the store (default 500 ms). */
     loginCheckIntervalMs?: number;
   } = {},
 ): Promise<AppHarness> {
   const folder = mkdtempSync(join(tmpdir(), 'warren-app-'));
+  const logs: string[] = [];
   const store = openStore(':memory:');
   const events = createEventHub();
   const auth = createAuthService({
@@ -109,6 +114,8 @@ export async function startAppHarness(
     forbiddenWorkspaceRoots: [folder],
     webRoot: DEFAULT_WEB_ROOT,
     secure: false,
+    hosts: { bindAddress: '127.0.0.1', names: options.hostNames ?? [] },
+    log: (line) => logs.push(line),
     ...(options.loginCheckIntervalMs !== undefined
       ? { loginCheckIntervalMs: options.loginCheckIntervalMs }
       : {}),
@@ -125,6 +132,7 @@ export async function startAppHarness(
     events,
     sessions,
     folder,
+    logs,
     async close() {
       app.close();
       server.closeAllConnections();

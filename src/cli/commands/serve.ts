@@ -5,7 +5,7 @@ import type { CliCommand } from '../command.js';
 import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
 
 const usage =
-  'warren serve [--port 7777] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE] [--force-insecure-bind]';
+  'warren serve [--port 7777] [--host 127.0.0.1] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--force-insecure-bind]';
 
 const help = `Usage: ${usage}
 
@@ -15,6 +15,8 @@ their traffic, from a browser or a phone.
 Options:
   --port N               port to listen on (default 7777; 0 picks a free one)
   --host ADDRESS         address to bind (default 127.0.0.1)
+  --public-url URL       the address browsers use, e.g. https://machine.tailnet.ts.net behind
+                         \`tailscale serve\`: its name is accepted as Host, and links are printed with it
   --tls-cert FILE        serve HTTPS with this certificate (PEM) …
   --tls-key FILE         … and this private key (PEM)
   --force-insecure-bind  allow plain HTTP on a non-loopback address (the password would cross the network in clear)
@@ -23,7 +25,12 @@ Options:
 
 On first start, with no password set, it prints a one-time setup link where you choose the password
 (or set it with \`warren passwd\`). For access from other devices, keep the loopback bind and put an
-HTTPS proxy in front, e.g. \`tailscale serve 7777\`. See docs/serve.md.
+HTTPS proxy in front, e.g. \`tailscale serve 7777\`, and pass its name with --public-url (or list it
+in serve.hosts in warren.yaml).
+
+Requests whose Host header is not loopback (localhost, 127.x, ::1), the bound address (with
+--host 0.0.0.0 or ::, any address of this machine), the --public-url name or a serve.hosts name are
+answered 421: this stops DNS-rebinding pages. See docs/serve.md.
 `;
 
 export const serveCommand: CliCommand = {
@@ -39,6 +46,7 @@ export const serveCommand: CliCommand = {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'force-insecure-bind': { type: 'boolean' },
+        'public-url': { type: 'string' },
         config: { type: 'string' },
       },
       usage,
@@ -64,9 +72,12 @@ export const serveCommand: CliCommand = {
           }
         : {}),
       forceInsecureBind: values['force-insecure-bind'] ?? false,
+      ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
       log,
     });
-    context.stdout.write(`Warren is serving on ${server.url}\n`);
+    context.stdout.write(
+      `Warren is serving on ${server.url}${server.publicUrl !== server.url ? ` (browsers: ${server.publicUrl})` : ''}\n`,
+    );
     if (server.setupUrl) {
       context.stdout.write(
         `No password is set yet. Open this one-time link to choose it (or run \`warren passwd\`):\n  ${server.setupUrl}\n`,

@@ -14,6 +14,7 @@ const statusByCode: Record<WarrenErrorCode, number> = {
   forbidden: 403,
   'rate-limited': 429,
   conflict: 409,
+  misdirected: 421,
   'upstream-failed': 502,
   internal: 500,
 };
