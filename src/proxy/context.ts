@@ -5,6 +5,7 @@ import type { CertificateAuthority } from './ca.js';
 import type { FlowSink } from './flow.js';
 import type { ForwardHook } from './hooks.js';
 import type { HostPolicy } from './policy.js';
+import type { FlowRecorder } from './recorder.js';
 import type { TunnelInfo } from './target.js';
 import type { Authorization, LookupFunction } from './decide.js';
 import type { UpstreamPool } from './upstream-client.js';
@@ -73,6 +74,11 @@ export interface ListenerContext {
   listenerHost: string;
   /** Sockets to destroy on close. */
   sockets: Set<Duplex>;
+  /**
+   * The flow of the latest request on each client socket (or its CONNECT, or its upgrade), so that a
+   * parse error in the middle of a request, or a handler that throws, finishes that flow.
+   */
+  recorders: WeakMap<Duplex, FlowRecorder>;
   /**
    * Decisions for IP-literal destinations (no DNS involved), valid while `session.policy` is the same
    * object: plain-HTTP forwarding to a literal then costs no policy work per request.

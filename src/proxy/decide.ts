@@ -21,7 +21,15 @@ export interface Authorization {
   address?: string;
   /** Set when the name could not be resolved: answered 502, not 403. */
   resolveFailure?: string;
+  /** Set when deciding itself failed (a policy or resolver that threw): a deny, and the flow's error. */
+  failure?: string;
   dnsMs: number;
+}
+
+/** Anything that throws while deciding denies (fail closed), and says so. */
+function failedDecision(error: unknown): Authorization {
+  const failure = `deciding failed (${String(error)})`;
+  return { decision: { decision: 'deny', reason: failure }, failure, dnsMs: -1 };
 }
 
 export function flowPolicyOf(decision: PolicyDecision): FlowPolicy {
@@ -94,17 +102,34 @@ function literalAuthorization(
   return entry ?? undefined;
 }
 
-/** The decision for `host:port` in this listener's session: at once for IP literals, after DNS for names. */
+/**
+ * The decision for `host:port` in this listener's session: at once for IP literals, after DNS for names.
+ * It never throws and never rejects: a failure to decide is a deny that carries `failure`.
+ */
 export function decideDestination(
   context: ListenerContext,
   host: string,
   port: number,
 ): Authorization | Promise<Authorization> {
-  let literal: Authorization | undefined;
   try {
-    literal = literalAuthorization(context, host, port);
+    return (
+      literalAuthorization(context, host, port) ??
+      authorize(context.session.policy, host, port, context.lookup).catch(failedDecision)
+    );
   } catch (error) {
-    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    return failedDecision(error);
   }
-  return literal ?? authorize(context.session.policy, host, port, context.lookup);
+}
+
+/**
+ * Runs `then` with the decision, at once when there is one, else once DNS answered. `failed` receives
+ * anything `then` throws after waiting (a bug), so that it is answered and recorded, never unhandled.
+ */
+export function withDecision(
+  decided: Authorization | Promise<Authorization>,
+  then: (authorization: Authorization) => void,
+  failed: (error: unknown) => void,
+): void {
+  if (decided instanceof Promise) decided.then(then).catch(failed);
+  else then(decided);
 }

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { answerRequest, refusalAnswer } from './answers.js';
+import { failedHandling } from './client-errors.js';
 import { forwardUpstream, type Forwarding } from './forward-upstream.js';
 import { planForward, responseSinks, type HookDecision, type HookExchange } from './hooks.js';
 
@@ -30,23 +31,25 @@ export function forwardWithHooks(forwarding: Forwarding): void {
     recorder.decided(decision);
     answerRequest(recorder, request, response, refusalAnswer(what, decision, destination.host));
   };
-  planForward(hooks, exchange).then(
-    (plan) => {
-      if (plan.kind === 'refuse') {
-        refuse(plan.rule, plan.reason);
-      } else if (plan.kind === 'answer') {
-        request.resume();
-        recorder.note(plan.note);
-        sendHookAnswer(forwarding, plan);
-      } else {
-        if (plan.notes.length > 0) recorder.note(plan.notes.join('; '));
-        const sinkOf = (status: number, rawHeaders: readonly string[]) =>
-          responseSinks(hooks, { ...exchange, rawHeaders: plan.rawHeaders }, { status, rawHeaders });
-        forwardUpstream(forwarding, plan.rawHeaders, sinkOf);
-      }
-    },
-    (error: unknown) => refuse(undefined, `hooks failed (${String(error)})`),
-  );
+  planForward(hooks, exchange)
+    .then(
+      (plan) => {
+        if (plan.kind === 'refuse') {
+          refuse(plan.rule, plan.reason);
+        } else if (plan.kind === 'answer') {
+          request.resume();
+          recorder.note(plan.note);
+          sendHookAnswer(forwarding, plan);
+        } else {
+          if (plan.notes.length > 0) recorder.note(plan.notes.join('; '));
+          const sinkOf = (status: number, rawHeaders: readonly string[]) =>
+            responseSinks(hooks, { ...exchange, rawHeaders: plan.rawHeaders }, { status, rawHeaders });
+          forwardUpstream(forwarding, plan.rawHeaders, sinkOf);
+        }
+      },
+      (error: unknown) => refuse(undefined, `hooks failed (${String(error)})`),
+    )
+    .catch((error: unknown) => failedHandling(context, request.socket, response, error));
 }
 
 /**

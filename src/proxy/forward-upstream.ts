@@ -39,7 +39,13 @@ export function forwardUpstream(
   rawHeaders: readonly string[],
   sinkOf?: SinkFactory,
 ): void {
-  forwarding.recorder.mark('forwarding');
+  const { request, response, recorder } = forwarding;
+  // The client may have left while DNS or a hook was answering: then nothing goes upstream.
+  if (request.destroyed || response.destroyed) {
+    recorder.finish('client closed the connection before the response');
+    return;
+  }
+  recorder.mark('forwarding');
   const relay = relayResponse(forwarding, sinkOf);
   const exchange = openExchange(forwarding, rawHeaders, relay.handlers);
   relay.start(exchange);

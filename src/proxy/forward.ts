@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerRequest, badRequestAnswer, refusalAnswer, refusalOf } from './answers.js';
 import type { ListenerContext } from './context.js';
-import { decideDestination, flowPolicyOf, type Authorization } from './decide.js';
+import { failedHandling } from './client-errors.js';
+import { decideDestination, flowPolicyOf, withDecision, type Authorization } from './decide.js';
 import { forwardWithHooks } from './forward-hooks.js';
 import { forwardUpstream, type Forwarding, type Incoming } from './forward-upstream.js';
 import { rawHeaderValue } from './forwarded-headers.js';
@@ -55,6 +56,7 @@ export function handleRequest(
     context.listenerHost,
   );
   const recorder = recorderFor(context, request, target, tunnel);
+  context.recorders.set(request.socket, recorder);
   if (target.kind === 'bad-request') {
     recorder.decided({ decision: 'deny', reason: target.problem });
     answerRequest(recorder, request, response, badRequestAnswer(target.problem));
@@ -76,18 +78,10 @@ export function handleRequest(
     forward(incoming, target, { decision: tunnel.decision, address: tunnel.address, dnsMs: -1 });
     return;
   }
-  const decided = decideDestination(context, target.host, target.port);
-  if (!(decided instanceof Promise)) {
-    proceed(incoming, target, decided);
-    return;
-  }
-  decided.then(
+  withDecision(
+    decideDestination(context, target.host, target.port),
     (authorization) => proceed(incoming, target, authorization),
-    (error: unknown) => {
-      const decision = { decision: 'deny' as const, reason: `deciding failed (${String(error)})` };
-      recorder.decided(decision);
-      answerRequest(recorder, request, response, refusalAnswer(what, decision, target.host));
-    },
+    (error) => failedHandling(context, request.socket, response, error),
   );
 }
 
@@ -96,7 +90,7 @@ function proceed(incoming: Incoming, destination: Destination, authorization: Au
   recorder.decided(flowPolicyOf(authorization.decision));
   const refusal = refusalOf(`${recorder.flow.method} ${recorder.flow.url}`, authorization, destination.host);
   if (refusal) {
-    answerRequest(recorder, request, response, refusal);
+    answerRequest(recorder, request, response, refusal, authorization.failure);
     return;
   }
   recorder.flow.timings.dns = authorization.dnsMs;

@@ -1,16 +1,15 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { SecureContext } from 'node:tls';
 import { WarrenError } from '../errors/index.js';
 import type { EgressProxyOptions, ListenerContext, ProxySession } from './context.js';
-import { answer, writeAnswerToSocket } from './answers.js';
+import { answerClientError, failedHandling, MAX_HEADER_BYTES } from './client-errors.js';
 import type { LookupFunction } from './decide.js';
 import { handleRequest } from './forward.js';
-import { badRequestText } from './refusal-text.js';
-import { handleConnect } from './tunnel.js';
+import { handleConnect, refuseNestedConnect } from './tunnel.js';
 import { createUpstreamTrust } from './upstream-trust.js';
 import { createUpstreamPool } from './upstream-client.js';
 import { handleUpgrade } from './websocket.js';
@@ -35,30 +34,28 @@ export interface EgressProxy {
   close(): Promise<void>;
 }
 
-const MAX_HEADER_BYTES = 64 * 1024;
 const defaultLookup: LookupFunction = (hostname, options) => dnsLookup(hostname, options);
 
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || error.code === 'ECONNRESET') {
-    socket.destroy();
-    return;
-  }
-  if (error.code === 'HPE_HEADER_OVERFLOW') {
-    const text = badRequestText(`its headers exceed ${MAX_HEADER_BYTES / 1024} KiB`);
-    writeAnswerToSocket(socket, answer(431, 'Request Header Fields Too Large', text));
-    return;
-  }
-  const text = badRequestText(`it is not valid HTTP/1.1 (${error.code ?? error.message})`);
-  writeAnswerToSocket(socket, answer(400, 'Bad Request', text));
-}
-
+/** Node's parser, outside (the listener) or inside CONNECT tunnels; every entry point fails closed. */
 function createHttpParser(context: () => ListenerContext): Server {
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, noDelay: true, keepAliveTimeout: 30_000 });
-  server.on('request', (request, response) => handleRequest(context(), request, response));
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    handleUpgrade(context(), request, socket, head),
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    try {
+      handleRequest(context(), request, response);
+    } catch (error) {
+      failedHandling(context(), request.socket, response, error);
+    }
+  });
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    try {
+      handleUpgrade(context(), request, socket, head);
+    } catch (error) {
+      failedHandling(context(), socket, undefined, error);
+    }
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(context(), error, socket),
   );
-  server.on('clientError', answerClientError);
   return server;
 }
 
@@ -108,20 +105,21 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     const getContext = (): ListenerContext => context;
     const outerServer = createHttpParser(getContext);
     const innerServer = createHttpParser(getContext);
-    innerServer.on('connect', (_request: IncomingMessage, socket: Duplex) => {
-      writeAnswerToSocket(
-        socket,
-        answer(400, 'Bad Request', badRequestText('CONNECT inside a CONNECT tunnel')),
-      );
-    });
+    innerServer.on('connect', (request: IncomingMessage, socket: Duplex) =>
+      refuseNestedConnect(getContext(), request, socket),
+    );
     const pool = createUpstreamPool({
       trust: upstreamTrust,
       ...(session.onKeylog ? { onKeylog: session.onKeylog } : {}),
     });
     const sockets = new Set<Duplex>();
-    outerServer.on('connect', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-      handleConnect(getContext(), request, socket, head),
-    );
+    outerServer.on('connect', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      try {
+        handleConnect(getContext(), request, socket, head);
+      } catch (error) {
+        failedHandling(getContext(), socket, undefined, error);
+      }
+    });
     outerServer.on('connection', (socket: Socket) => socket.on('error', () => socket.destroy()));
     try {
       await listenOn(outerServer, target);
@@ -165,6 +163,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
       innerServer,
       listenerHost,
       sockets,
+      recorders: new WeakMap(),
       literalDecisions: { policy: undefined, entries: new Map() },
     };
     let closing: Promise<void> | undefined;

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { answerSocket, badRequestAnswer, refusalOf } from './answers.js';
 import type { ListenerContext } from './context.js';
-import { decideDestination, flowPolicyOf, type Authorization } from './decide.js';
+import { failedHandling } from './client-errors.js';
+import { decideDestination, flowPolicyOf, withDecision, type Authorization } from './decide.js';
 import { GATEWAY_POLICY } from './gateway-route.js';
 import { createFlowRecorder, type FlowRecorder } from './recorder.js';
 import { notHttpInTunnelText } from './refusal-text.js';
@@ -55,6 +56,7 @@ export function handleConnect(
   const authority = parseAuthority(targetText, undefined);
   if (!authority) {
     const recorder = connectRecorder(context, request, targetText.slice(0, 300), 0);
+    context.recorders.set(socket, recorder);
     const problem = `the CONNECT target "${targetText.slice(0, 300)}" is not host:port with a port from 1 to 65535`;
     recorder.decided({ decision: 'deny', reason: problem });
     answerSocket(recorder, socket, badRequestAnswer(problem));
@@ -62,6 +64,7 @@ export function handleConnect(
   }
   const { host, port } = authority;
   const recorder = connectRecorder(context, request, host, port);
+  context.recorders.set(socket, recorder);
   if (host === GATEWAY_HOSTNAME) {
     openTunnel(context, socket, head, recorder, {
       decision: { ...GATEWAY_POLICY },
@@ -74,7 +77,7 @@ export function handleConnect(
     recorder.decided(flowPolicyOf(authorization.decision));
     const refusal = refusalOf(`CONNECT ${targetText}`, authorization, host);
     if (refusal) {
-      answerSocket(recorder, socket, refusal);
+      answerSocket(recorder, socket, refusal, authorization.failure);
       return;
     }
     openTunnel(context, socket, head, recorder, {
@@ -83,9 +86,24 @@ export function handleConnect(
       gateway: false,
     });
   };
-  Promise.resolve(decideDestination(context, host, port)).then(decided, (error: unknown) =>
-    socket.destroy(error instanceof Error ? error : new Error(String(error))),
+  withDecision(decideDestination(context, host, port), decided, (error) =>
+    failedHandling(context, socket, undefined, error),
   );
+}
+
+/** A CONNECT inside a CONNECT tunnel: refused, since the outer tunnel already fixes the destination. */
+export function refuseNestedConnect(
+  context: ListenerContext,
+  request: IncomingMessage,
+  socket: Duplex,
+): void {
+  const tunnel = context.tunnels.get(socket);
+  const target = parseAuthority(request.url ?? '', undefined);
+  const recorder = connectRecorder(context, request, target?.host ?? '', target?.port ?? 0);
+  recorder.flow.tls = tunnel?.tls ?? recorder.flow.tls;
+  const problem = 'CONNECT inside a CONNECT tunnel';
+  recorder.decided({ decision: 'deny', reason: problem });
+  answerSocket(recorder, socket, badRequestAnswer(problem));
 }
 
 function openTunnel(
@@ -105,7 +123,10 @@ function openTunnel(
     openedAt: flow.startedAt,
   };
   socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+  let dispatched = false;
   const dispatch = (first: Buffer): void => {
+    dispatched = true;
+    socket.removeListener('end', closedEarly);
     clearTimeout(timer);
     if (first[0] === TLS_HANDSHAKE_RECORD) {
       socket.pause();
@@ -130,7 +151,16 @@ function openTunnel(
     );
     socket.destroy();
   }, context.tunnelFirstByteTimeoutMs);
-  socket.once('close', () => clearTimeout(timer));
+  // A tunnel that ends before its first byte carried no request to record: the CONNECT is the record.
+  // (Node's HTTP server allows half-open sockets, so the end of the client's side is 'end', not 'close'.)
+  const closedEarly = (): void => {
+    clearTimeout(timer);
+    if (dispatched) return;
+    recorder.finish('the client closed the tunnel before sending anything');
+    socket.destroy();
+  };
+  socket.once('end', closedEarly);
+  socket.once('close', closedEarly);
   if (head.length > 0) dispatch(head);
   else socket.once('data', dispatch);
 }

@@ -12,7 +12,8 @@ import {
   type WarrenAnswer,
 } from './answers.js';
 import type { ListenerContext } from './context.js';
-import { decideDestination, flowPolicyOf, type Authorization } from './decide.js';
+import { failedHandling } from './client-errors.js';
+import { decideDestination, flowPolicyOf, withDecision, type Authorization } from './decide.js';
 import { endToEndHeaders, withHost } from './forwarded-headers.js';
 import { GATEWAY_POLICY } from './gateway-route.js';
 import { createFlowRecorder, type FlowRecorder } from './recorder.js';
@@ -54,6 +55,7 @@ export function handleUpgrade(
     rawHeaders: request.rawHeaders,
     tls: tunnel?.tls ?? { mode: 'none' },
   });
+  context.recorders.set(socket, recorder);
   const what = `${recorder.flow.method} ${recorder.flow.url} (WebSocket)`;
   const reject = (reply: WarrenAnswer): void => answerSocket(recorder, socket, reply);
   switch (target.kind) {
@@ -81,14 +83,15 @@ export function handleUpgrade(
     });
     return;
   }
-  Promise.resolve(decideDestination(context, target.host, target.port)).then(
+  withDecision(
+    decideDestination(context, target.host, target.port),
     (authorization) => {
       recorder.decided(flowPolicyOf(authorization.decision));
       const refusal = refusalOf(what, authorization, target.host);
-      if (refusal) reject(refusal);
+      if (refusal) answerSocket(recorder, socket, refusal, authorization.failure);
       else joinUpstream(context, request, socket, head, recorder, target, authorization);
     },
-    () => socket.destroy(),
+    (error) => failedHandling(context, socket, undefined, error),
   );
 }
 

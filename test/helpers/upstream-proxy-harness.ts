@@ -10,6 +10,7 @@ import {
   type EgressProxy,
   type EgressProxyOptions,
   type FlowRecord,
+  type ForwardHook,
   type LookupFunction,
   type ProxyListener,
 } from '../../src/proxy/index.js';
@@ -42,6 +43,8 @@ export interface ProxyHarness {
 export interface HarnessOptions extends Partial<Omit<EgressProxyOptions, 'ca' | 'sink'>> {
   allow?: string[];
   deny?: string[];
+  /** Session hooks (secret swap, download cache). */
+  hooks?: ForwardHook[];
 }
 
 export async function startProxyHarness(options: HarnessOptions = {}): Promise<ProxyHarness> {
@@ -50,7 +53,7 @@ export async function startProxyHarness(options: HarnessOptions = {}): Promise<P
   const upstreamCa = await createCertificateAuthority({ dir: join(dir, 'upstream-ca') });
   const flows: FlowRecord[] = [];
   const keylog: Buffer[] = [];
-  const { allow, deny, ...proxyOptions } = options;
+  const { allow, deny, hooks, ...proxyOptions } = options;
   const proxy = createEgressProxy({
     lookup: testLookup,
     extraTrust: [upstreamCa.certificatePem],
@@ -61,7 +64,7 @@ export async function startProxyHarness(options: HarnessOptions = {}): Promise<P
   const policy = policyFromArguments({ allow: allow ?? [], deny: deny ?? [] });
   const listener = await proxy.listen(
     { port: 0 },
-    { id: 'session-1', policy, onKeylog: (line) => keylog.push(line) },
+    { id: 'session-1', policy, onKeylog: (line) => keylog.push(line), ...(hooks ? { hooks } : {}) },
   );
   return {
     dir,
