@@ -151,6 +151,9 @@ describe.skipIf(!run)('warren serve in Chromium', () => {
       // Log out: the cookie no longer opens anything.
       await page.click('#logout');
       await page.waitForSelector('#password');
+      // Our own log out is not reported as if another device had done it.
+      await page.waitForTimeout(300);
+      expect(await page.locator('#banner').innerText()).not.toContain('was logged out');
       const status = await page.evaluate(async () => (await fetch('/api/sessions')).status);
       expect(status).toBe(401);
       expect(pageErrors).toEqual([]);
@@ -191,6 +194,55 @@ describe.skipIf(!run)('warren serve in Chromium', () => {
         await page.screenshot({ path: `${process.env.WARREN_SCREENSHOTS}/phone.png` });
       await page.click('#stop-session');
       await expect.poll(() => page.locator('#session-state').innerText()).toContain('ended');
+    },
+  );
+  it(
+    'a device logged out from another one leaves its live terminal for the login page, says why, and stops reconnecting',
+    { timeout: 120_000 },
+    async () => {
+      await ensurePassword(server);
+      await browser.context.clearCookies();
+      const page = await browser.context.newPage();
+      page.setDefaultTimeout(20_000);
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const socketsOpened: string[] = [];
+      page.on('websocket', (socket) => socketsOpened.push(socket.url()));
+      await page.goto(server.url);
+      await page.fill('#password', PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#new-session');
+      await page.click('#new-session');
+      await page.waitForSelector('#agent option[value=shell]', { state: 'attached' });
+      await page.selectOption('#agent', 'shell');
+      await page.click('#start-session');
+      await page.waitForURL(/#\/sessions\/s-[0-9a-f]+$/);
+      await waitForScreen(page, '$');
+      expect(socketsOpened.some((url) => url.endsWith('/terminal'))).toBe(true);
+      expect(socketsOpened.some((url) => url.endsWith('/api/events'))).toBe(true);
+
+      // Another device logs in and logs every other device out.
+      const origin = server.url.replace(/\/$/, '');
+      const other = await fetch(`${origin}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: origin, 'User-Agent': 'other-device' },
+        body: JSON.stringify({ password: PASSWORD }),
+      });
+      const otherCookie = (other.headers.get('set-cookie') ?? '').split(';')[0] as string;
+      const { csrfToken } = (await other.json()) as { csrfToken: string };
+      const revoke = await fetch(`${origin}/api/logins/revoke-others`, {
+        method: 'POST',
+        headers: { Cookie: otherCookie, 'X-CSRF-Token': csrfToken, Origin: origin },
+      });
+      // This page's login, and the earlier tests' if still open.
+      expect(((await revoke.json()) as { revoked: number }).revoked).toBeGreaterThanOrEqual(1);
+
+      await page.waitForSelector('#password', { timeout: 5_000 });
+      expect(await page.locator('#banner').innerText()).toContain('This device was logged out (logged out)');
+      const opened = socketsOpened.length;
+      await page.waitForTimeout(2_000);
+      expect(socketsOpened.length).toBe(opened);
+      expect(pageErrors).toEqual([]);
     },
   );
 });

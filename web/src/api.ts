@@ -169,6 +169,9 @@ export function createApi() {
   };
 }
 
+/** The close code of a WebSocket whose login ended (docs/api.md): reconnecting would be refused. */
+export const LOGIN_ENDED_CLOSE_CODE = 4401;
+
 /** ws(s)://this-host/path */
 export function socketUrl(path: string): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;

@@ -16,4 +16,6 @@ export interface AppContext {
   onEvent(listener: (event: ServerEvent) => void): () => void;
   /** Shows a message in the page's banner (text only). */
   notice(message: string, kind?: 'error' | 'info'): void;
+  /** This device's login ended elsewhere (a socket said so): go to the login page and say why. */
+  loggedOut(reason: string): void;
 }

@@ -1,5 +1,5 @@
 import './style.css';
-import { ApiError, createApi, socketUrl } from './api.js';
+import { ApiError, LOGIN_ENDED_CLOSE_CODE, createApi, socketUrl } from './api.js';
 import type { AppContext, ServerEvent } from './app-context.js';
 import { clear, element } from './dom.js';
 import { loginPage, setupPage } from './pages/auth-pages.js';
@@ -9,7 +9,10 @@ import { sessionPage } from './pages/session-page.js';
 import { sessionsPage } from './pages/sessions-page.js';
 
 /** Live events over one WebSocket, reconnected with back-off while logged in. */
-function openEvents(onEvent: (event: ServerEvent) => void): () => void {
+function openEvents(
+  onEvent: (event: ServerEvent) => void,
+  onLoggedOut: (reason: string) => void,
+): () => void {
   let socket: WebSocket | undefined;
   let closed = false;
   let retryMs = 500;
@@ -17,8 +20,13 @@ function openEvents(onEvent: (event: ServerEvent) => void): () => void {
     socket = new WebSocket(socketUrl('/api/events'));
     socket.onopen = () => (retryMs = 500);
     socket.onmessage = (message: MessageEvent<string>) => onEvent(JSON.parse(message.data) as ServerEvent);
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (closed) return;
+      if (event.code === LOGIN_ENDED_CLOSE_CODE) {
+        closed = true;
+        onLoggedOut(event.reason);
+        return;
+      }
       window.setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10_000);
     };
@@ -54,6 +62,10 @@ function start(): void {
   const listeners = new Set<(event: ServerEvent) => void>();
   let closeEvents: (() => void) | undefined;
   let leavePage: (() => void) | undefined;
+  /** Shown on the login page after a socket said this device was logged out. */
+  let loggedOutNotice: string | undefined;
+  /** Bumped by every route(); an older one still awaiting the server gives way to the newer. */
+  let routeGeneration = 0;
 
   const context: AppContext = {
     api,
@@ -69,9 +81,16 @@ function start(): void {
       banner.textContent = message;
       banner.className = `banner ${kind}`;
     },
+    loggedOut(reason) {
+      closeEvents?.();
+      closeEvents = undefined;
+      loggedOutNotice = `This device was logged out (${reason || 'login ended'}). Log in again.`;
+      context.navigate('#/login');
+    },
   };
 
   const route = async () => {
+    const generation = ++routeGeneration;
     leavePage?.();
     leavePage = undefined;
     clear(main);
@@ -87,24 +106,32 @@ function start(): void {
     try {
       await api.me();
     } catch (error) {
+      if (generation !== routeGeneration) return;
       if (error instanceof ApiError && error.status === 401) {
         closeEvents?.();
         closeEvents = undefined;
         header.hidden = true;
         const { needed } = await api.setupNeeded();
+        if (generation !== routeGeneration) return;
         if (needed)
           context.notice(
             'No password is set yet: open the setup link printed by `warren serve`, or run `warren passwd`.',
             'info',
           );
+        if (loggedOutNotice !== undefined) context.notice(loggedOutNotice, 'error');
+        loggedOutNotice = undefined;
         loginPage(context, main);
         return;
       }
       context.notice(String(error), 'error');
       return;
     }
+    if (generation !== routeGeneration) return;
     header.hidden = false;
-    closeEvents ??= openEvents((event) => listeners.forEach((listener) => listener(event)));
+    closeEvents ??= openEvents(
+      (event) => listeners.forEach((listener) => listener(event)),
+      (reason) => context.loggedOut(reason),
+    );
     const session = /^\/sessions\/([\w-]+)$/.exec(hash);
     if (session) leavePage = sessionPage(context, main, session[1] as string);
     else if (hash === '/new') newSessionPage(context, main);
@@ -113,6 +140,12 @@ function start(): void {
   };
 
   logout.addEventListener('click', () => {
+    // Our own log out also closes our sockets with "logged out": close them first, so that it is
+    // not shown as if another device had done it.
+    closeEvents?.();
+    closeEvents = undefined;
+    leavePage?.();
+    leavePage = undefined;
     api
       .logout()
       .catch(() => undefined)

@@ -1,7 +1,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
-import { socketUrl } from './api.js';
+import { LOGIN_ENDED_CLOSE_CODE, socketUrl } from './api.js';
 
 type ServerMessage =
   | { type: 'terminal-snapshot'; data: string; cols: number; rows: number }
@@ -24,6 +24,8 @@ export interface TerminalViewOptions {
   onStatus(status: string): void;
   onOutput(): void;
   onExit(code: number | null, signal: string | null): void;
+  /** The server closed the socket because this device's login ended (the reason says how). */
+  onLoggedOut(reason: string): void;
 }
 
 /**
@@ -117,8 +119,13 @@ export function openTerminalView(options: TerminalViewOptions): TerminalView {
       terminal.write(decoder.decode(event.data, { stream: true }), () => acknowledge(bytes));
       options.onOutput();
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (disposed) return;
+      if (event.code === LOGIN_ENDED_CLOSE_CODE) {
+        options.onStatus('logged out');
+        options.onLoggedOut(event.reason);
+        return;
+      }
       options.onStatus('disconnected, reconnecting…');
       window.setTimeout(connect, retryMs);
       retryMs = Math.min(retryMs * 2, 10_000);

@@ -218,6 +218,7 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
         sessionId,
         container: terminalBox,
         onStatus: (text) => (status.textContent = text),
+        onLoggedOut: (reason) => context.loggedOut(reason),
         onOutput: () => {
           lastOutputAt = Date.now();
           window.clearTimeout(quietTimer);
