@@ -1,9 +1,11 @@
 import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openRuntime, type Runtime } from '../src/server/runtime.js';
-import { prepareSession, spawnWithPipes } from '../src/sessions/index.js';
+import { createBwrapDriver, defaultSandboxLimits } from '../src/sandbox/index.js';
+import { prepareSession, spawnWithPipes, unenforcedNotice } from '../src/sessions/index.js';
 
 /** One session's lifecycle with the real runtime: store row, proxy socket, gateway token, bwrap. */
 describe('session lifecycle', () => {
@@ -28,9 +30,18 @@ describe('session lifecycle', () => {
     expect(runtime.store.sessions.get(session.id)?.state).toBe('running');
     expect(runtime.isSessionLive(session.id)).toBe(true);
 
-    const spawned = spawnWithPipes(session.plan, 'pipe');
     let output = '';
-    spawned.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const collect = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const spawned = spawnWithPipes(session.plan, {
+      stdin: Readable.from([]),
+      stdout: collect,
+      stderr: new PassThrough(),
+    });
     const exit = await spawned.exited;
     await session.finish(exit);
 
@@ -40,6 +51,42 @@ describe('session lifecycle', () => {
     expect(existsSync(socket)).toBe(false);
     expect(runtime.store.sessions.get(session.id)).toMatchObject({ state: 'ended', exitCode: 0 });
     expect(runtime.isSessionLive(session.id)).toBe(false);
+  });
+
+  it('records how each limit holds, and the defaults this host could not enforce, with the session', async () => {
+    runtime = await openRuntime({ env: { WARREN_HOME: mkdtempSync(join(tmpdir(), 'warren-life-')) } });
+    // No cgroup to write: the default memory limit cannot hold; pids falls back to RLIMIT_NPROC.
+    const driver = createBwrapDriver({ cgroupLocation: { v1: {}, v2: undefined } });
+    const session = await prepareSession(runtime.sessionParts(driver), {
+      kind: 'test',
+      command: ['true'],
+      workspace: mkdtempSync(join(tmpdir(), 'warren-life-ws-')),
+      policy: runtime.policyWith({}),
+      limits: { tmpBytes: 64 * 1024 * 1024 },
+      tty: false,
+    });
+    await session.finish({ code: 0, signal: null });
+    const details = runtime.store.sessions.get(session.id)?.details as {
+      limits: { limit: string; value: number; mechanism: string }[];
+      unenforcedLimits: { limit: string; reason: string }[];
+    };
+    const defaults = defaultSandboxLimits(totalmem());
+    expect(details.unenforcedLimits).toEqual([
+      expect.objectContaining({
+        limit: 'memoryBytes',
+        value: defaults.memoryBytes,
+        reason: 'no writable memory cgroup',
+      }),
+    ]);
+    expect(Object.fromEntries(details.limits.map((entry) => [entry.limit, entry.value]))).toEqual({
+      pids: defaults.pids,
+      tmpBytes: 64 * 1024 * 1024,
+      homeBytes: defaults.homeBytes,
+      shmBytes: defaults.shmBytes,
+    });
+    expect(unenforcedNotice(session.plan.unenforced ?? [])).toMatch(
+      /^warren: default limits not enforced on this host: memory [\d.]+ GiB \(no writable memory cgroup\); see/,
+    );
   });
 
   it('fails closed: a session whose sandbox cannot be planned leaves no socket, token or running row', async () => {

@@ -105,9 +105,36 @@ export const warrenConfigSchema = z
           .describe(
             'shared package caches mounted into every session: npm, pip, cargo, go, gradle, apt; empty: none',
           ),
-        memory: sizeSchema.optional().describe('memory limit per session'),
-        pids: z.number().int().positive().optional().describe('maximum number of processes per session'),
-        cpuTime: z.number().int().positive().optional().describe('CPU seconds per session'),
+        memory: sizeSchema
+          .optional()
+          .describe(
+            "memory of all a session's processes together, enforced (or the session fails); absent: Warren's default, half the host's RAM up to 16 GiB, enforced where the host allows",
+          ),
+        pids: z
+          .number()
+          .int()
+          .min(4)
+          .optional()
+          .describe(
+            "processes and threads per session, enforced (or the session fails); absent: Warren's default, 4096, enforced where the host allows",
+          ),
+        cpuTime: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('CPU seconds per process of a session; absent: no limit'),
+        tmpSize: sizeSchema
+          .optional()
+          .describe("size of a session's /tmp (tmpfs); absent: a quarter of the host's RAM up to 4 GiB"),
+        homeSize: sizeSchema
+          .optional()
+          .describe("size of a session's HOME (tmpfs); absent: a quarter of the host's RAM up to 4 GiB"),
+        shmSize: sizeSchema
+          .optional()
+          .describe(
+            "size of a session's /dev/shm (tmpfs); absent: a sixteenth of the host's RAM up to 1 GiB",
+          ),
       })
       .strict()
       .default({}),

@@ -9,6 +9,15 @@ export {
   type SessionParts,
   type SessionTokenIssuer,
 } from './lifecycle.js';
+export {
+  describeLimitValue,
+  limitDefaults,
+  limitSettingsOfConfig,
+  resolveSessionLimits,
+  unenforcedNotice,
+  type LimitDefault,
+  type LimitSettings,
+} from './session-limits.js';
 export { spawnWithPipes, spawnWithPty, type SpawnedSandbox } from './spawn.js';
 export {
   createSessionManager,

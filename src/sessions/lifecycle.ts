@@ -1,8 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { EgressProxy, ForwardHook, HostPolicy, ProxyListener } from '../proxy/index.js';
-import type { LaunchPlan, SandboxDriver, SandboxLimits } from '../sandbox/index.js';
+import {
+  defaultSandboxLimits,
+  type LaunchPlan,
+  type SandboxDriver,
+  type SandboxLimits,
+} from '../sandbox/index.js';
 import type { Store } from '../store/index.js';
 
 /** Issues and revokes the per-session gateway token that a sandbox holds instead of real provider keys. */
@@ -37,6 +43,7 @@ export interface SessionOptions {
   command: string[];
   workspace: string;
   policy: HostPolicy;
+  /** Limits the caller or the config set (resolveSessionLimits): enforced, or the session fails. */
   limits?: SandboxLimits;
   /** GPU access (refused by the driver where there is none). */
   gpu?: boolean;
@@ -120,6 +127,8 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
       caBundlePath: parts.caBundlePath,
       gateway: token === undefined ? {} : { token },
       ...(options.limits ? { limits: options.limits } : {}),
+      // Every session gets Warren's defaults for what its limits leave out, enforced where the host allows.
+      defaultLimits: defaultSandboxLimits(totalmem()),
       ...(options.gpu ? { gpu: true } : {}),
       ...(options.caches?.length ? { caches: options.caches } : {}),
       ...(options.image ? { image: options.image } : {}),
@@ -129,7 +138,15 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
       // The user's variables may not replace a secret's placeholder.
       env: { ...options.env, ...egress.environment },
     });
-    parts.store.sessions.update(id, { state: 'running' });
+    // How each limit is enforced, and the defaults this host could not enforce, stay with the session.
+    parts.store.sessions.update(id, {
+      state: 'running',
+      details: {
+        ...parts.store.sessions.get(id)?.details,
+        limits: plan.limits,
+        unenforcedLimits: plan.unenforced ?? [],
+      },
+    });
     let finished = false;
     return {
       id,

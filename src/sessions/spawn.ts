@@ -1,8 +1,12 @@
-import { spawn as spawnChild } from 'node:child_process';
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { spawn as spawnPty, type IPty } from '@lydell/node-pty';
 import type { LaunchPlan } from '../sandbox/index.js';
 import type { SessionExit } from './lifecycle.js';
+import { createOsPipes, type OsPipe } from './os-pipes.js';
+import { relayStdio, type StdioRelay } from './stdio-relay.js';
 
 /** A running sandbox process, however it was spawned. */
 export interface SpawnedSandbox {
@@ -17,25 +21,44 @@ function signalName(signal: number): string | null {
   return entry ? entry[0] : `SIG${signal}`;
 }
 
-/** stdin/stdout/stderr of this process passed through to the sandboxed command as pipes. */
-export function spawnWithPipes(
-  plan: LaunchPlan,
-  stdio: 'inherit' | 'pipe' = 'inherit',
-): SpawnedSandbox & { child: ReturnType<typeof spawnChild> } {
-  const child = spawnChild(plan.file, plan.args, { env: plan.env, cwd: plan.cwd ?? '/', stdio });
+/**
+ * The sandboxed command with real pipes (os-pipes.ts) on stdin, stdout and stderr, never a descriptor of the
+ * caller's, copied from and to `relay` (stdio-relay.ts). `exited` waits for the output to be handed over.
+ */
+export function spawnWithPipes(plan: LaunchPlan, relay: StdioRelay): SpawnedSandbox {
+  const [input, output, errors] = createOsPipes(3) as [OsPipe, OsPipe, OsPipe];
+  const theirs = [input.read, output.write, errors.write];
+  const ours = [input.write, output.read, errors.read];
+  let child: ChildProcess;
+  try {
+    child = spawnChild(plan.file, plan.args, { env: plan.env, cwd: plan.cwd ?? '/', stdio: theirs });
+  } catch (error) {
+    for (const fd of ours) closeSync(fd);
+    throw error;
+  } finally {
+    // The child has its copies; ours of its ends would keep its stdin open and its output from ending.
+    for (const fd of theirs) closeSync(fd);
+  }
+  const relaying = relayStdio(
+    child,
+    {
+      stdin: new Socket({ fd: input.write, readable: false, writable: true }),
+      stdout: new Socket({ fd: output.read, readable: true, writable: false }),
+      stderr: new Socket({ fd: errors.read, readable: true, writable: false }),
+    },
+    relay,
+  );
   const exited = new Promise<SessionExit>((resolve) => {
     child.once('error', (error) => {
       process.stderr.write(`warren: could not start ${plan.file}: ${error.message}\n`);
       resolve({ code: 127, signal: null });
     });
     child.once('exit', (code, signal) => resolve({ code, signal }));
+  }).then(async (exit) => {
+    await relaying.done();
+    return exit;
   });
-  return {
-    child,
-    pid: child.pid ?? -1,
-    exited,
-    kill: (signal = 'SIGTERM') => child.kill(signal),
-  };
+  return { pid: child.pid ?? -1, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
 /** The sandboxed command in a pseudo-terminal of the given size. */

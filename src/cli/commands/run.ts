@@ -1,13 +1,15 @@
 import { createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
+import { constants, totalmem } from 'node:os';
 import { resolve } from 'node:path';
-import { parseSize } from '../../config/index.js';
 import { WarrenError } from '../../errors/index.js';
 import { flowsToHar } from '../../proxy/index.js';
-import type { SandboxLimits } from '../../sandbox/index.js';
+import { defaultSandboxLimits, formatBytes, type SandboxLimits } from '../../sandbox/index.js';
 import {
   exitStatus,
+  limitSettingsOfConfig,
   prepareSession,
+  resolveSessionLimits,
+  unenforcedNotice,
   spawnWithPipes,
   spawnWithPty,
   type PreparedSession,
@@ -18,6 +20,16 @@ import type { CliCommand, CliContext } from '../command.js';
 import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
 
 const usage = 'warren run [options] -- COMMAND [ARGS…]';
+
+const hostMemory = totalmem();
+const builtInLimits = defaultSandboxLimits(hostMemory);
+const shown = {
+  memoryBytes: formatBytes(builtInLimits.memoryBytes ?? 0),
+  pids: String(builtInLimits.pids),
+  tmpBytes: formatBytes(builtInLimits.tmpBytes ?? 0),
+  homeBytes: formatBytes(builtInLimits.homeBytes ?? 0),
+  shmBytes: formatBytes(builtInLimits.shmBytes ?? 0),
+};
 
 const help = `Usage: ${usage}
 
@@ -37,15 +49,24 @@ Options:
   --cache KIND        mount a shared package cache (repeatable): npm, pip, cargo, go, gradle, apt
   --nested-containers let COMMAND run rootless podman inside (bwrap only; allows nested user
                       namespaces, see "Nested containers" in docs/containers.md)
-  --memory SIZE       memory limit, e.g. 2g
-  --pids N            process limit
-  --cpus N            CPU share, e.g. 1.5 (podman/docker)
-  --cpu-time SECONDS  CPU time limit per process
+  --memory SIZE       memory of the whole session, e.g. 2g (default: ${shown.memoryBytes})
+  --pids N            processes and threads of the whole session (default: ${shown.pids})
+  --cpus N            CPU share, e.g. 1.5 (podman/docker; default: none)
+  --cpu-time SECONDS  CPU time limit per process (default: none)
+  --tmp-size SIZE     size of /tmp, a tmpfs (default: ${shown.tmpBytes})
+  --home-size SIZE    size of HOME, a tmpfs (default: ${shown.homeBytes})
+  --shm-size SIZE     size of /dev/shm, a tmpfs (default: ${shown.shmBytes})
   -h, --help          show this help
 
-With a terminal on stdin, COMMAND runs in a pseudo-terminal; otherwise stdin, stdout and stderr pass
-through as pipes. Everything is denied by default: add --allow rules (or policy.allow in warren.yaml).
-See the session's traffic with \`warren flows --session ID\`.
+Limits: each comes from its flag, else from the same key in warren.yaml's sandbox section (memory,
+pids, cpuTime, tmpSize, homeSize, shmSize), else from the defaults above (this host: ${formatBytes(hostMemory)} of RAM).
+A limit set by flag or config that the host cannot enforce fails the run. A default is enforced where
+the host allows (memory needs a writable cgroup: root, or a delegated cgroup v2) and otherwise named in
+one line on stderr. The workspace is bounded only by the filesystem that holds it.
+
+With a terminal on stdin, COMMAND runs in a pseudo-terminal; otherwise stdin, stdout and stderr reach it
+as pipes that Warren copies (never Warren's own descriptors). Everything is denied by default: add --allow
+rules (or policy.allow in warren.yaml). See the session's traffic with \`warren flows --session ID\`.
 `;
 
 function workspaceOf(dir: string | undefined, cwd: string): string {
@@ -68,20 +89,26 @@ function parseCpus(value: string | undefined): number | undefined {
 }
 
 function limitsOf(
-  values: { memory?: string; pids?: string; cpus?: string; 'cpu-time'?: string },
+  values: {
+    memory?: string;
+    pids?: string;
+    cpus?: string;
+    'cpu-time'?: string;
+    'tmp-size'?: string;
+    'home-size'?: string;
+    'shm-size'?: string;
+  },
   runtime: Runtime,
 ): SandboxLimits {
-  const configured = runtime.config.sandbox;
-  const memory = values.memory ?? configured.memory;
-  const pids = parsePositiveInteger(values.pids, '--pids') ?? configured.pids;
-  const cpuSeconds = parsePositiveInteger(values['cpu-time'], '--cpu-time') ?? configured.cpuTime;
-  const cpus = parseCpus(values.cpus);
-  return {
-    ...(memory !== undefined ? { memoryBytes: parseSize(memory) } : {}),
-    ...(cpus !== undefined ? { cpus } : {}),
-    ...(pids !== undefined ? { pids } : {}),
-    ...(cpuSeconds !== undefined ? { cpuSeconds } : {}),
-  };
+  return resolveSessionLimits(limitSettingsOfConfig(runtime.config.sandbox), {
+    memory: values.memory,
+    pids: parsePositiveInteger(values.pids, '--pids'),
+    cpuSeconds: parsePositiveInteger(values['cpu-time'], '--cpu-time'),
+    cpus: parseCpus(values.cpus),
+    tmpSize: values['tmp-size'],
+    homeSize: values['home-size'],
+    shmSize: values['shm-size'],
+  });
 }
 
 /** Runs the plan attached to this terminal (raw mode, resizes forwarded) or with plain pipes. */
@@ -89,7 +116,7 @@ function attach(session: PreparedSession, context: CliContext): SpawnedSandbox {
   const stdin = context.stdin;
   const stdout = context.stdout as NodeJS.WriteStream;
   if (!stdin.isTTY) {
-    const spawned = spawnWithPipes(session.plan);
+    const spawned = spawnWithPipes(session.plan, { stdin, stdout, stderr: context.stderr });
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       process.on(signal, () => spawned.kill(signal));
     }
@@ -135,6 +162,9 @@ export const runCommand: CliCommand = {
         pids: { type: 'string' },
         cpus: { type: 'string' },
         'cpu-time': { type: 'string' },
+        'tmp-size': { type: 'string' },
+        'home-size': { type: 'string' },
+        'shm-size': { type: 'string' },
       },
       usage,
     );
@@ -168,6 +198,8 @@ export const runCommand: CliCommand = {
         ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
       });
       if (context.env.WARREN_DEBUG) context.stderr.write(`warren: session ${session.id}\n`);
+      const notice = unenforcedNotice(session.plan.unenforced ?? []);
+      if (notice) context.stderr.write(`${notice}\n`);
       let exit;
       try {
         exit = await attach(session, context).exited;
