@@ -11,6 +11,7 @@ const PROBE =
 const CONFIG = [
   'sandbox:',
   '  caches: [npm]',
+  '  tmpSize: 256m',
   'agents:',
   '  probe:',
   `    command: ["/bin/sh", "-c", ${JSON.stringify(PROBE)}]`,
@@ -160,6 +161,43 @@ describe('warren serve: gpu, caches and configured agent presets', () => {
       const plain = await runToEnd({ agent: 'custom', command: probe });
       expect(plain.session.nestedContainers).toBe(false);
       expect(plain.output).toContain('userns=refused');
+    },
+  );
+
+  it(
+    "limits: each from the request, else the config, else Warren's defaults; read back inside, shown per session",
+    { timeout: 30_000 },
+    async () => {
+      const body = (await (await api.get('/api/presets')).json()) as {
+        limits: { limit: string; value: number; source: string }[];
+      };
+      const defaults = Object.fromEntries(body.limits.map((entry) => [entry.limit, entry]));
+      expect(defaults.tmpBytes).toEqual({ limit: 'tmpBytes', value: 256 * 1024 ** 2, source: 'config' });
+      expect(defaults.pids).toEqual({ limit: 'pids', value: 4096, source: 'warren' });
+      expect(defaults.memoryBytes?.source).toBe('warren');
+      const sizes =
+        'for d in /tmp "$HOME" /dev/shm; do echo "size $d $(( $(stat -f -c %b $d) * $(stat -f -c %S $d) ))"; done';
+      const { session, output } = await runToEnd({
+        agent: 'custom',
+        command: sizes,
+        limits: { shmSize: '32m' },
+      });
+      expect(output).toContain(`size /tmp ${256 * 1024 ** 2}`);
+      expect(output).toContain(`size /home/agent ${defaults.homeBytes?.value}`);
+      expect(output).toContain(`size /dev/shm ${32 * 1024 ** 2}`);
+      const shown = (await (await api.get(`/api/sessions/${session.id}`)).json()) as {
+        session: { limits: { limit: string; mechanism: string }[]; unenforcedLimits: unknown[] };
+      };
+      expect(shown.session.limits.map((entry) => entry.limit).sort()).toEqual(
+        ['homeBytes', 'memoryBytes', 'pids', 'shmBytes', 'tmpBytes'].sort(),
+      );
+      expect(shown.session.unenforcedLimits).toEqual([]);
+      const refused = await api.post('/api/sessions', {
+        agent: 'custom',
+        command: 'true',
+        limits: { pids: 2 },
+      });
+      expect(refused.status).toBe(400);
     },
   );
 

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { parseSize } from '../config/index.js';
 import { WarrenError } from '../errors/index.js';
 import { parseGatewayConfig, pickGatewayKeys } from '../gateway/index.js';
 import { flowsToHar } from '../proxy/index.js';
@@ -10,6 +9,7 @@ import { CACHE_KINDS } from '../sandbox/index.js';
 import {
   createSessionManager,
   defaultAgentPresets,
+  limitSettingsOfConfig,
   mergeAgentPresets,
   prepareSession,
   type AgentPreset,
@@ -114,7 +114,6 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       runtime.policyWith({ allow: hosts }),
     );
     const auth = createAuthService({ auth: runtime.store.auth, secureCookies: tls !== undefined });
-    const configured = runtime.config.sandbox;
     // The names callers may ask for; `*` patterns are routes, not names to offer.
     const modelNames = parseGatewayConfig(
       pickGatewayKeys(runtime.config as unknown as Record<string, unknown>),
@@ -129,11 +128,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       events,
       presets,
       policyFor: (extra) => runtime.policyWith(extra),
-      defaultLimits: {
-        ...(configured.memory !== undefined ? { memoryBytes: parseSize(configured.memory) } : {}),
-        ...(configured.pids !== undefined ? { pids: configured.pids } : {}),
-        ...(configured.cpuTime !== undefined ? { cpuSeconds: configured.cpuTime } : {}),
-      },
+      configuredLimits: limitSettingsOfConfig(runtime.config.sandbox),
       defaultCaches: runtime.config.sandbox.caches,
       flowsToHar: (flows) => flowsToHar(flows),
       models: () => modelNames,

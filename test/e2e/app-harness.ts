@@ -109,7 +109,7 @@ export async function startAppHarness(
       { name: 'shell', title: 'Shell', command: ['/bin/sh'], env: {}, hosts: [] },
     ],
     policyFor: () => inertPolicy,
-    defaultLimits: {},
+    configuredLimits: {},
     flowsToHar: (flows) => ({ log: { version: '1.2', entries: flows.map((flow) => ({ url: flow.url })) } }),
     forbiddenWorkspaceRoots: [folder],
     webRoot: DEFAULT_WEB_ROOT,

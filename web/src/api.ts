@@ -42,6 +42,10 @@ export interface SessionView {
   gpu: boolean;
   nestedContainers: boolean;
   caches: string[];
+  /** How each limit is enforced, e.g. { limit: 'pids', value: 4096, mechanism: 'cgroup v1 pids at …' }. */
+  limits: { limit: string; value: number; mechanism: string }[];
+  /** Default limits the server could not enforce for this session (no writable cgroup), with why. */
+  unenforcedLimits: { limit: string; value: number; reason: string }[];
   error: string | null;
 }
 
@@ -90,6 +94,8 @@ export interface Presets {
   models: string[];
   /** Shared package caches a session may ask for; `default` ones are sandbox.caches from the config. */
   caches: { kind: string; explain: string; default: boolean }[];
+  /** What a session gets for each limit its request leaves out: from warren.yaml (`config`) or Warren's own. */
+  limits: { limit: string; value: number; source: 'config' | 'warren' }[];
 }
 
 async function request<T>(csrfToken: string, method: string, path: string, body?: unknown): Promise<T> {

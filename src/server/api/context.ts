@@ -1,6 +1,5 @@
 import type { FlowRecord, HostPolicy } from '../../proxy/index.js';
-import type { SandboxLimits } from '../../sandbox/index.js';
-import type { AgentPreset, SessionManager } from '../../sessions/index.js';
+import type { AgentPreset, LimitSettings, SessionManager } from '../../sessions/index.js';
 import { WarrenError } from '../../errors/index.js';
 import type { SessionRow, Store } from '../../store/index.js';
 import type { AuthService, Authenticated } from '../auth/auth-service.js';
@@ -16,7 +15,8 @@ export interface ApiParts {
   presets: AgentPreset[];
   /** The configured rules followed by the session's own (runtime.policyWith). */
   policyFor(extra: { allow: string[]; deny: string[] }): HostPolicy;
-  defaultLimits: SandboxLimits;
+  /** warren.yaml's limits (limitSettingsOfConfig): what a request leaves out, before Warren's own defaults. */
+  configuredLimits: LimitSettings;
   /** sandbox.caches from the config: what a session gets when its request names no caches. */
   defaultCaches?: string[];
   /** Model names the gateway routes, when a gateway runs. */

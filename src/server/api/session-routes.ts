@@ -1,14 +1,23 @@
+import { totalmem } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { z } from 'zod';
-import { parseSize } from '../../config/index.js';
 import { WarrenError } from '../../errors/index.js';
 import { CACHE_DEFINITIONS, CACHE_KINDS } from '../../sandbox/index.js';
-import { resolvePreset, type WorkspaceSource } from '../../sessions/index.js';
+import {
+  limitDefaults,
+  resolvePreset,
+  resolveSessionLimits,
+  type WorkspaceSource,
+} from '../../sessions/index.js';
 import type { SessionRow } from '../../store/index.js';
 import { readJson, sendJson } from '../http/respond.js';
 import { sessionRowOf, type ApiParts, type ApiRoute } from './context.js';
 
 const ruleList = z.array(z.string().min(1).max(300)).max(200).default([]);
+const size = z
+  .union([z.string().max(32), z.number().int().positive()])
+  .optional()
+  .describe('bytes, or a size like 512m or 4g');
 
 const newSessionSchema = z
   .object({
@@ -30,12 +39,18 @@ const newSessionSchema = z
     deny: ruleList,
     limits: z
       .object({
-        memory: z.union([z.string(), z.number()]).optional(),
-        pids: z.number().int().positive().optional(),
-        cpuSeconds: z.number().int().positive().optional(),
+        memory: size.describe("all the session's processes together"),
+        pids: z.number().int().min(4).optional().describe('processes and threads of the session'),
+        cpuSeconds: z.number().int().positive().optional().describe('CPU seconds per process'),
+        tmpSize: size.describe('size of /tmp (tmpfs)'),
+        homeSize: size.describe('size of HOME (tmpfs)'),
+        shmSize: size.describe('size of /dev/shm (tmpfs)'),
       })
       .strict()
-      .default({}),
+      .default({})
+      .describe(
+        "each absent limit: the configured one (sandbox.memory, …), else Warren's default (GET /api/presets)",
+      ),
     gpu: z
       .boolean()
       .default(false)
@@ -83,6 +98,9 @@ export function describeSession(parts: ApiParts, row: SessionRow) {
     gpu: row.details.gpu === true,
     nestedContainers: row.details.nestedContainers === true,
     caches: Array.isArray(row.details.caches) ? row.details.caches : [],
+    // How each limit is enforced, and the default limits this host could not enforce (prepareSession).
+    limits: Array.isArray(row.details.limits) ? row.details.limits : [],
+    unenforcedLimits: Array.isArray(row.details.unenforcedLimits) ? row.details.unenforcedLimits : [],
     error: typeof row.details.error === 'string' ? row.details.error : null,
   };
 }
@@ -140,6 +158,7 @@ export function sessionRoutes(parts: ApiParts): ApiRoute[] {
             default: (parts.defaultCaches ?? []).includes(definition.kind),
           })),
           models: parts.models?.() ?? [],
+          limits: limitDefaults(parts.configuredLimits, totalmem()),
         }),
     },
     {
@@ -162,15 +181,7 @@ export function sessionRoutes(parts: ApiParts): ApiRoute[] {
         const workspace = workspaceOf(parts, body.workspace);
         const allow = [...hosts, ...body.allow];
         const policy = parts.policyFor({ allow, deny: body.deny });
-        const memory = body.limits.memory ?? parts.defaultLimits.memoryBytes;
-        const limits = {
-          ...parts.defaultLimits,
-          ...(memory !== undefined
-            ? { memoryBytes: typeof memory === 'number' ? memory : parseSize(memory) }
-            : {}),
-          ...(body.limits.pids !== undefined ? { pids: body.limits.pids } : {}),
-          ...(body.limits.cpuSeconds !== undefined ? { cpuSeconds: body.limits.cpuSeconds } : {}),
-        };
+        const limits = resolveSessionLimits(parts.configuredLimits, body.limits);
         const caches = [...new Set(body.caches ?? parts.defaultCaches ?? [])];
         const row = await parts.sessions.create({
           agent: body.agent,

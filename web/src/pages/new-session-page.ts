@@ -1,6 +1,6 @@
 import { ApiError } from '../api.js';
 import type { AppContext } from '../app-context.js';
-import { element } from '../dom.js';
+import { element, formatBytes } from '../dom.js';
 
 function labelled(id: string, label: string, control: HTMLElement, note?: string): HTMLElement {
   control.id = id;
@@ -44,8 +44,19 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
     attributes: { name: 'allow', rows: '3', placeholder: 'github.com\n*.npmjs.org' },
   });
   const deny = element('textarea', { attributes: { name: 'deny', rows: '2' } });
+  // Placeholders show the defaults once /api/presets answers; an empty field takes the default.
   const memory = element('input', { attributes: { name: 'memory', placeholder: 'e.g. 4g' } });
-  const pids = element('input', { attributes: { name: 'pids', type: 'number', min: '1' } });
+  const pids = element('input', { attributes: { name: 'pids', type: 'number', min: '4' } });
+  const tmpSize = element('input', { attributes: { name: 'tmpSize', placeholder: 'e.g. 2g' } });
+  const homeSize = element('input', { attributes: { name: 'homeSize', placeholder: 'e.g. 2g' } });
+  const shmSize = element('input', { attributes: { name: 'shmSize', placeholder: 'e.g. 512m' } });
+  const limitFields: Record<string, HTMLInputElement> = {
+    memoryBytes: memory,
+    pids,
+    tmpBytes: tmpSize,
+    homeBytes: homeSize,
+    shmBytes: shmSize,
+  };
   const gpu = element('input', { attributes: { type: 'checkbox', name: 'gpu', id: 'gpu' } });
   const gpuRow = element(
     'label',
@@ -105,10 +116,27 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
     ),
     labelled('deny', 'Deny hosts', deny),
     element(
-      'div',
-      { class: 'row' },
-      labelled('memory', 'Memory', memory),
-      labelled('pids', 'Processes', pids),
+      'fieldset',
+      { attributes: { id: 'limits' } },
+      element('legend', {}, 'Limits'),
+      element(
+        'div',
+        { class: 'row' },
+        labelled('memory', 'Memory', memory),
+        labelled('pids', 'Processes', pids),
+      ),
+      element(
+        'div',
+        { class: 'row' },
+        labelled('tmp-size', '/tmp', tmpSize),
+        labelled('home-size', 'Home', homeSize),
+        labelled('shm-size', '/dev/shm', shmSize),
+      ),
+      element(
+        'small',
+        {},
+        "empty: the default shown; a value you set is enforced or the session does not start, a default only where the server can (the session's page says)",
+      ),
     ),
     gpuRow,
     nestedRow,
@@ -117,7 +145,13 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
   );
   context.api
     .presets()
-    .then(({ presets, models: names, caches }) => {
+    .then(({ presets, models: names, caches, limits }) => {
+      for (const entry of limits) {
+        const field = limitFields[entry.limit];
+        if (!field) continue;
+        const shown = entry.limit === 'pids' ? String(entry.value) : formatBytes(entry.value);
+        field.placeholder = `${shown} (${entry.source === 'config' ? 'configured' : 'default'})`;
+      }
       for (const cache of caches) {
         const box = element('input', {
           attributes: { type: 'checkbox', name: 'cache', value: cache.kind, id: `cache-${cache.kind}` },
@@ -162,6 +196,9 @@ export function newSessionPage(context: AppContext, root: HTMLElement): void {
         limits: {
           ...(memory.value.trim() ? { memory: memory.value.trim() } : {}),
           ...(pids.value ? { pids: Number(pids.value) } : {}),
+          ...(tmpSize.value.trim() ? { tmpSize: tmpSize.value.trim() } : {}),
+          ...(homeSize.value.trim() ? { homeSize: homeSize.value.trim() } : {}),
+          ...(shmSize.value.trim() ? { shmSize: shmSize.value.trim() } : {}),
         },
         gpu: gpu.checked,
         nestedContainers: nested.checked,

@@ -207,6 +207,12 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
     .session(sessionId)
     .then(({ session }) => {
       render(session);
+      if (session.unenforcedLimits.length > 0)
+        context.notice(
+          `Default limits not enforced for this session: ${session.unenforcedLimits
+            .map((entry) => `${entry.limit} (${entry.reason})`)
+            .join(', ')}`,
+        );
       if (!session.attachable) {
         status.textContent =
           session.state === 'running'
