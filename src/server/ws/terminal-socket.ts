@@ -29,8 +29,8 @@ function parseClientMessage(text: string): TerminalClientMessage | undefined {
 
 /**
  * Binds one WebSocket to a session's terminal: binary frames carry output, text frames carry JSON
- * control messages both ways (see docs/api.md, "Terminal socket"). `login` is checked against the
- * store before every message, so that no keystroke sent after the login ended reaches the PTY.
+ * control messages both ways (see docs/api.md, "Terminal socket"). The login is checked against the
+ * store before every input or resize, so that no keystroke sent after the login ended reaches the PTY.
  */
 export function connectTerminalSocket(
   socket: WebSocket,
@@ -47,9 +47,12 @@ export function connectTerminalSocket(
   });
   const login = bindLogin(() => handle.detach());
   socket.on('message', (data, isBinary) => {
-    if (isBinary || !login.stillLoggedIn()) return;
+    if (isBinary || !login.open) return;
     const message = parseClientMessage(data.toString());
     if (!message) return;
+    // Input and resizes act on the session: the login is read from the store first (~30 µs).
+    // Acknowledgements, sent every 30 ms while output flows, only pace what we send.
+    if (message.type !== 'ack' && !login.stillLoggedIn()) return;
     switch (message.type) {
       case 'input':
         handle.input(message.data);
