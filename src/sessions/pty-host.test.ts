@@ -83,6 +83,25 @@ describe('PTY host', () => {
     await until(() => first.text().includes('got:hello'), 'the echoed input');
   });
 
+  it('a detached viewer can no longer type: its input never reaches the PTY', async () => {
+    const { host } = start('printf "ready\\n"; read line; printf "got:%s\\n" "$line"; sleep 5');
+    const gone = recordingViewer();
+    const watcher = recordingViewer();
+    const goneHandle = host.attach(gone);
+    host.attach(watcher);
+    await until(
+      () => JSON.stringify(watcher.controls).includes('ready') || watcher.text().includes('ready'),
+      'ready',
+    );
+    goneHandle.detach();
+    goneHandle.input('from-the-logged-out-device\r');
+    const live = host.attach(recordingViewer());
+    live.input('from-a-live-viewer\r');
+    await until(() => watcher.text().includes('got:'), 'the line the shell read');
+    expect(watcher.text()).toContain('got:from-a-live-viewer');
+    expect(watcher.text()).not.toContain('from-the-logged-out-device');
+  });
+
   it('redraws a full-screen program for a viewer that attaches later', async () => {
     // Alternate screen, cursor moves and colours: what a byte backlog replay garbles.
     const { host } = start(

@@ -175,11 +175,13 @@ export function createPtyHost(options: PtyHostOptions): PtyHost {
       // The newest viewer owns the size: the screen someone just opened is the one they look at.
       setOwner(state);
       return {
+        // A detached viewer (its socket closed, its login ended) types and resizes nothing any more.
         input(data) {
-          if (exit === undefined && data.length > 0) pty.write(data);
+          if (exit === undefined && data.length > 0 && viewers.has(state)) pty.write(data);
         },
         resize(cols, rows) {
-          if (owner !== state || !Number.isInteger(cols) || !Number.isInteger(rows)) return;
+          if (!viewers.has(state) || owner !== state || !Number.isInteger(cols) || !Number.isInteger(rows))
+            return;
           if (cols < 2 || rows < 1 || cols > 1000 || rows > 500) return;
           clearTimeout(resizeTimer);
           resizeTimer = setTimeout(() => applyResize(cols, rows), limits.resizeDebounceMs);
