@@ -39,8 +39,9 @@ export function answer(status: number, statusText: string, body: string, extra: 
   return { status, statusText, headers, body };
 }
 
-export function badRequestAnswer(problem: string): WarrenAnswer {
-  return answer(400, 'Bad Request', badRequestText(problem));
+/** 400; `close` also ends the connection after it (when where the next request starts is unclear). */
+export function badRequestAnswer(problem: string, options: { close?: boolean } = {}): WarrenAnswer {
+  return answer(400, 'Bad Request', badRequestText(problem), options.close ? [['Connection', 'close']] : []);
 }
 
 /** The 403 every refusal gets: the rule (or `default`) in a header, an explanation the agent can act on. */

@@ -34,6 +34,7 @@ export function forwardWithHooks(forwarding: Forwarding): void {
   planForward(hooks, exchange)
     .then(
       (plan) => {
+        if (recorder.finished) return; // the client's request failed while the hooks ran
         if (plan.kind === 'refuse') {
           refuse(plan.rule, plan.reason);
         } else if (plan.kind === 'answer') {

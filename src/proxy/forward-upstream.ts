@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { sendAnswer, upstreamErrorAnswer } from './answers.js';
 import type { ListenerContext } from './context.js';
-import { endToEndHeaders, rawHeaderValue, withHost } from './forwarded-headers.js';
+import { endToEndHeaders, withHost } from './forwarded-headers.js';
+import type { BodyFraming } from './framing.js';
 import type { BodySink } from './hooks.js';
 import type { FlowRecorder } from './recorder.js';
 import { redactRawHeaders } from './redact.js';
@@ -17,12 +18,13 @@ import type { UpstreamExchange, UpstreamHandlers } from './upstream-client.js';
  * ends (upstream done, upstream failed, upstream silent, client gone).
  */
 
-/** A request as it arrives: where it came from, how it is answered, what records it. */
+/** A request as it arrives: where it came from, how its body is framed, how it is answered, what records it. */
 export interface Incoming {
   context: ListenerContext;
   request: IncomingMessage;
   response: ServerResponse;
   recorder: FlowRecorder;
+  framing: BodyFraming;
 }
 
 /** A request the policy allowed, with the checked address to connect to. */
@@ -57,14 +59,8 @@ function openExchange(
   rawHeaders: readonly string[],
   handlers: UpstreamHandlers,
 ): UpstreamExchange {
-  const { context, request, recorder, destination } = forwarding;
+  const { context, request, recorder, destination, framing } = forwarding;
   const secure = destination.scheme === 'https';
-  const body =
-    rawHeaderValue(request.rawHeaders, 'content-length') !== undefined
-      ? 'length'
-      : rawHeaderValue(request.rawHeaders, 'transfer-encoding') !== undefined
-        ? 'chunked'
-        : 'none';
   const exchange = context.pool.request(
     {
       secure,
@@ -76,11 +72,11 @@ function openExchange(
       method: request.method ?? 'GET',
       path: destination.path,
       headers: withHost(endToEndHeaders(rawHeaders, false), destination),
-      body,
+      body: framing,
     },
     handlers,
   );
-  if (body === 'none') {
+  if (framing.kind === 'none') {
     exchange.endBody();
     return exchange;
   }
@@ -147,7 +143,13 @@ function relayResponse(
         `HTTP/${head.httpVersion}`,
         redactRawHeaders(head.rawHeaders),
       );
-      response.writeHead(head.status, statusText, endToEndHeaders(head.rawHeaders, false));
+      // Warren frames the response to the client itself: the checked length when the upstream framed it
+      // by length (or declared one for HEAD and 304), else Node's writer chunks it (or closes, for HTTP/1.0).
+      const headers = endToEndHeaders(head.rawHeaders, false);
+      if (head.contentLength !== undefined && head.status !== 204) {
+        headers.push('Content-Length', String(head.contentLength));
+      }
+      response.writeHead(head.status, statusText, headers);
       sink = sinkOf?.(head.status, head.rawHeaders);
     },
     onData(chunk) {

@@ -7,6 +7,7 @@ import { forwardWithHooks } from './forward-hooks.js';
 import { forwardUpstream, type Forwarding, type Incoming } from './forward-upstream.js';
 import { rawHeaderValue } from './forwarded-headers.js';
 import type { FlowTls } from './flow.js';
+import { requestFramingOf } from './framing.js';
 import { routeToGateway } from './gateway-route.js';
 import { createFlowRecorder, type FlowRecorder } from './recorder.js';
 import { requestTarget, type Destination, type RequestTarget, type TunnelInfo } from './target.js';
@@ -62,6 +63,13 @@ export function handleRequest(
     answerRequest(recorder, request, response, badRequestAnswer(target.problem));
     return;
   }
+  const framing = requestFramingOf(request.rawHeaders, request.httpVersion);
+  if (framing.kind === 'ambiguous') {
+    // Where this request's body ends is unclear, so where the next one starts is too: answer and close.
+    recorder.decided({ decision: 'deny', reason: framing.problem });
+    answerRequest(recorder, request, response, badRequestAnswer(framing.problem, { close: true }));
+    return;
+  }
   const what = `${recorder.flow.method} ${recorder.flow.url}`;
   if (target.kind === 'gateway') {
     routeToGateway(context, request, response, recorder);
@@ -73,7 +81,7 @@ export function handleRequest(
     answerRequest(recorder, request, response, refusalAnswer(what, decision, target.host));
     return;
   }
-  const incoming: Incoming = { context, request, response, recorder };
+  const incoming: Incoming = { context, request, response, recorder, framing };
   if (tunnel) {
     forward(incoming, target, { decision: tunnel.decision, address: tunnel.address, dnsMs: -1 });
     return;
@@ -87,6 +95,7 @@ export function handleRequest(
 
 function proceed(incoming: Incoming, destination: Destination, authorization: Authorization): void {
   const { recorder, request, response } = incoming;
+  if (recorder.finished) return; // the client's request failed (or it left) while DNS answered
   recorder.decided(flowPolicyOf(authorization.decision));
   const refusal = refusalOf(`${recorder.flow.method} ${recorder.flow.url}`, authorization, destination.host);
   if (refusal) {

@@ -1,8 +1,12 @@
 import { formatAuthority, type Destination } from './target.js';
 
-/** What of a message's headers goes on to the other side: end-to-end headers only, the checked Host first. */
+/**
+ * What of a message's headers goes on to the other side: end-to-end headers only, the checked Host first,
+ * and never the framing headers (Content-Length, Transfer-Encoding): the proxy writes its own (framing.ts).
+ */
 
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
+const NOT_FORWARDED: ReadonlySet<string> = new Set([
+  'content-length',
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -26,7 +30,10 @@ export function rawHeaderValue(rawHeaders: readonly string[], lowerName: string)
   return undefined;
 }
 
-/** Copies Node's rawHeaders minus hop-by-hop ones (and those the Connection header names). */
+/**
+ * Copies Node's rawHeaders minus hop-by-hop ones (and those the Connection header names) and the framing
+ * headers. `keepUpgrade` keeps Upgrade and Connection for a WebSocket handshake.
+ */
 export function endToEndHeaders(rawHeaders: readonly string[], keepUpgrade: boolean): string[] {
   let connectionNamed: Set<string> | undefined;
   for (let index = 0; index < rawHeaders.length; index += 2) {
@@ -43,7 +50,7 @@ export function endToEndHeaders(rawHeaders: readonly string[], keepUpgrade: bool
       kept.push(rawHeaders[index]!, rawHeaders[index + 1]!);
       continue;
     }
-    if (HOP_BY_HOP.has(lower) || (connectionNamed?.has(lower) ?? false)) continue;
+    if (NOT_FORWARDED.has(lower) || (connectionNamed?.has(lower) ?? false)) continue;
     kept.push(rawHeaders[index]!, rawHeaders[index + 1]!);
   }
   return kept;

@@ -105,23 +105,28 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
     get finished() {
       return finished;
     },
+    // Once finished, the flow belongs to the sink: late news (a decision that arrived after the client
+    // left, say) must not change what was recorded.
     decided(policy) {
-      flow.policy = policy;
+      if (!finished) flow.policy = policy;
     },
     note(text) {
-      flow.policy = { ...flow.policy, reason: `${flow.policy.reason}; ${text}` };
+      if (!finished) flow.policy = { ...flow.policy, reason: `${flow.policy.reason}; ${text}` };
     },
     mark(point) {
+      if (finished) return;
       const now = performance.now();
       if (point === 'forwarding') forwardingAt = sentAt = headersAt = now;
       else if (point === 'sent') sentAt = now;
       else headersAt = now;
     },
     responded(status, statusText, httpVersion, headers) {
+      if (finished) return;
       flow.response = { status, statusText, httpVersion, headers, body: EMPTY_BODY };
       responseBodyFixed = false;
     },
     answered(reply, body = bodyFromText(reply.body)) {
+      if (finished) return;
       flow.response = {
         status: reply.status,
         statusText: reply.statusText,

@@ -32,6 +32,7 @@ describe('response parser', () => {
           statusText: 'OK',
           httpVersion: '1.1',
           rawHeaders: ['Content-Type', 'text/plain', 'Content-Length', '5'],
+          contentLength: 5,
         },
       ]);
       expect(parsed.body).toBe('hello');
@@ -84,12 +85,17 @@ describe('response parser', () => {
     expect(parse('HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nxy').completions).toEqual([false]);
   });
 
-  it('prefers Transfer-Encoding over Content-Length', () => {
-    const parsed = parse(
-      'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
-    );
-    expect(parsed.body).toBe('ok');
-    expect(parsed.completions).toEqual([true]);
+  it('holds back the head of a chunked response until its first chunk size is known good', () => {
+    const heads: ResponseHead[] = [];
+    const parser = createResponseParser(false, {
+      onHead: (head) => heads.push(head),
+      onBody: () => undefined,
+      onComplete: () => undefined,
+    });
+    parser.push(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'));
+    expect(heads).toEqual([]);
+    expect(() => parser.push(Buffer.from('zz\r\n'))).toThrow(/invalid chunk size/);
+    expect(heads).toEqual([]);
   });
 
   it.each([
@@ -101,6 +107,21 @@ describe('response parser', () => {
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /invalid chunk size/],
     ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX', /chunk not followed by CRLF/],
     ['HTTP/1.1 101 Switching Protocols\r\n\r\n', /unexpected 101/],
+    [
+      'HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      /both Content-Length and Transfer-Encoding/,
+    ],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n', /not one Warren forwards/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n', /chunked, once/],
+    ['HTTP/1.1 200 OK\r\nX-A: 1\nContent-Length: 2\r\n\r\nok', /invalid character/],
+    ['HTTP/1.1 200 OK\r\nX-A: 1\rContent-Length: 2\r\n\r\nok', /invalid character/],
+    ['HTTP/1.1 200 OK\r\nX-A: a\u0000b\r\n\r\n', /invalid character/],
+    ['HTTP/1.1 200 O\u0007K\r\n\r\n', /malformed status line/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n', /invalid chunk size|bare CR or LF/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2;x\nok\r\n', /bare CR or LF/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n 2\r\nok\r\n', /invalid chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x2\r\nok\r\n', /invalid chunk size/],
+    ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-2\r\nok\r\n', /invalid chunk size/],
   ])('refuses %j', (wire, message) => {
     expect(() => parse(wire)).toThrow(message);
   });

@@ -1,15 +1,23 @@
 /**
  * An incremental HTTP/1.1 response parser for the forwarding client: status line and headers, then
  * the body framed by Content-Length, chunked encoding, or the end of the connection. Strict where
- * request smuggling hides (conflicting lengths, folded headers, bad chunk sizes): it throws.
+ * request smuggling hides (RFC 9112 §6.3): both Content-Length and Transfer-Encoding, conflicting
+ * lengths, a transfer coding other than chunked, folded headers, bare CR or LF, control characters,
+ * bad chunk sizes: it throws. The head of a chunked response is held back until its first chunk size
+ * has been read, so that a malformed first chunk is still answered 502 rather than cut off.
  */
 
 export interface ResponseHead {
   status: number;
   statusText: string;
   httpVersion: string;
-  /** Node's rawHeaders shape: name, value, name, value… */
+  /** Node's rawHeaders shape: name, value, name, value… Framing headers are Warren's to write. */
   rawHeaders: string[];
+  /**
+   * The checked Content-Length: the exact body length of a response framed by it, or the length a
+   * HEAD or 304 response declares. Undefined for chunked and close-delimited bodies.
+   */
+  contentLength?: number;
 }
 
 export interface ResponseParserEvents {
@@ -32,6 +40,10 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const HEX = /^[0-9a-fA-F]{1,15}$/;
+/** What Node refuses to write in a header value (so a forwarded value can never fail writeHead). */
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Control characters (a bare CR or LF among them) in a chunk size line or a trailer. */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 const MAX_CHUNK_LINE = 4096;
 
 export class ResponseParseError extends Error {
@@ -40,14 +52,13 @@ export class ResponseParseError extends Error {
 
 function parseHead(text: string): {
   head: ResponseHead;
-  contentLength?: number;
   chunked: boolean;
-  delimited: boolean;
   keepAlive: boolean;
 } {
   const lines = text.split('\r\n');
   const statusLine = STATUS_LINE.exec(lines[0]!);
-  if (!statusLine) throw new ResponseParseError(`malformed status line "${lines[0]!.slice(0, 80)}"`);
+  if (!statusLine || INVALID_VALUE.test(lines[0]!))
+    throw new ResponseParseError(`malformed status line "${lines[0]!.slice(0, 80)}"`);
   const minor = statusLine[1]!;
   const rawHeaders: string[] = [];
   let contentLength: number | undefined;
@@ -61,6 +72,8 @@ function parseHead(text: string): {
     const name = line.slice(0, colon);
     if (!TOKEN.test(name)) throw new ResponseParseError(`malformed header name "${name.slice(0, 40)}"`);
     const value = line.slice(colon + 1).trim();
+    if (INVALID_VALUE.test(value))
+      throw new ResponseParseError(`invalid character (bare CR or LF, or a control) in the header ${name}`);
     rawHeaders.push(name, value);
     const lower = name.toLowerCase();
     if (lower === 'content-length') {
@@ -74,25 +87,27 @@ function parseHead(text: string): {
       connection += `,${value.toLowerCase()}`;
     }
   }
+  if (transferEncoding !== undefined) {
+    // A message with both is how smuggling starts (RFC 9112 §6.3); one coding Warren cannot re-frame
+    // (gzip, chunked) would reach the client still coded.
+    if (contentLength !== undefined)
+      throw new ResponseParseError('the response has both Content-Length and Transfer-Encoding');
+    if (transferEncoding.toLowerCase() !== 'chunked')
+      throw new ResponseParseError(
+        `Transfer-Encoding "${transferEncoding.slice(0, 60)}" is not one Warren forwards (chunked, once)`,
+      );
+  }
   const tokens = connection.split(',').map((token) => token.trim());
   const keepAlive = minor === '1' ? !tokens.includes('close') : tokens.includes('keep-alive');
-  const codings = transferEncoding
-    ?.toLowerCase()
-    .split(',')
-    .map((coding) => coding.trim());
-  const chunked = codings !== undefined && codings[codings.length - 1] === 'chunked';
-  // Transfer-Encoding overrides Content-Length; one that does not end in chunked runs to the close.
-  const delimited = codings !== undefined && !chunked;
   return {
     head: {
       status: Number(statusLine[2]),
       statusText: statusLine[3] ?? '',
       httpVersion: `1.${minor}`,
       rawHeaders,
+      ...(contentLength !== undefined ? { contentLength } : {}),
     },
-    ...(codings === undefined && contentLength !== undefined ? { contentLength } : {}),
-    chunked,
-    delimited: delimited || (codings === undefined && contentLength === undefined),
+    chunked: transferEncoding !== undefined,
     keepAlive,
   };
 }
@@ -106,6 +121,8 @@ export function createResponseParser(
   let pending: Buffer | undefined;
   let remaining = 0;
   let keepAlive = true;
+  /** The head of a chunked response, until its first chunk size was read. */
+  let heldHead: ResponseHead | undefined;
 
   function complete(leftover: number): void {
     state = 'done';
@@ -133,16 +150,19 @@ export function createResponseParser(
             continue; // interim response (100 Continue, 103 Early Hints): the real one follows
           }
           keepAlive = parsed.keepAlive;
-          events.onHead(parsed.head);
           if (isHeadRequest || status === 204 || status === 304) {
+            events.onHead(parsed.head);
             complete(buffer.length);
           } else if (parsed.chunked) {
+            heldHead = parsed.head;
             state = 'chunk-size';
-          } else if (parsed.contentLength !== undefined) {
-            remaining = parsed.contentLength;
+          } else if (parsed.head.contentLength !== undefined) {
+            events.onHead(parsed.head);
+            remaining = parsed.head.contentLength;
             if (remaining === 0) complete(buffer.length);
             else state = 'length';
           } else {
+            events.onHead(parsed.head);
             keepAlive = false;
             state = 'until-close';
           }
@@ -180,15 +200,25 @@ export function createResponseParser(
           }
           const line = buffer.toString('latin1', 0, end);
           buffer = buffer.subarray(end + 2);
+          if (CONTROL.test(line))
+            throw new ResponseParseError(
+              `a bare CR or LF, or a control character, in a ${state === 'trailers' ? 'trailer' : 'chunk size'} line`,
+            );
           if (state === 'trailers') {
             if (line === '') complete(buffer.length);
             break;
           }
-          const sizeText = line.split(';')[0]!.trim();
+          const extension = line.indexOf(';');
+          // Whitespace may only come before the extension (BWS), never before the size.
+          const sizeText = (extension < 0 ? line : line.slice(0, extension)).replace(/[ \t]+$/, '');
           if (!HEX.test(sizeText))
             throw new ResponseParseError(`invalid chunk size "${sizeText.slice(0, 20)}"`);
           remaining = parseInt(sizeText, 16);
           state = remaining === 0 ? 'trailers' : 'chunk-data';
+          if (heldHead) {
+            events.onHead(heldHead);
+            heldHead = undefined;
+          }
           break;
         }
         case 'until-close':

@@ -1,5 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
+import type { BodyFraming } from './framing.js';
 import { createResponseParser, type ResponseHead } from './response-parser.js';
 
 /**
@@ -21,10 +22,13 @@ export interface UpstreamTarget {
 export interface UpstreamRequestHead {
   method: string;
   path: string;
-  /** Flat name/value list, hop-by-hop headers removed, Host included. */
+  /** Flat name/value list, hop-by-hop and framing headers removed, Host included. */
   headers: readonly string[];
-  /** How the body is framed upstream: none, the client's Content-Length, or re-chunked. */
-  body: 'none' | 'length' | 'chunked';
+  /**
+   * How the body is framed upstream, written by this client and nothing else: no body, exactly
+   * `length` bytes (Content-Length), or re-chunked (Transfer-Encoding: chunked).
+   */
+  body: BodyFraming;
 }
 
 export interface UpstreamHandlers {
@@ -73,6 +77,13 @@ function keyOf(target: UpstreamTarget): string {
 /** Line breaks in a header would let a rewritten header (hooks) split the request: refuse them. */
 const LINE_BREAK = /[\r\n]/;
 
+function isFramingHeader(name: string): boolean {
+  return (
+    (name.length === 14 && name.toLowerCase() === 'content-length') ||
+    (name.length === 17 && name.toLowerCase() === 'transfer-encoding')
+  );
+}
+
 function serializeHead(head: UpstreamRequestHead): string {
   if (LINE_BREAK.test(head.path) || LINE_BREAK.test(head.method))
     throw new Error('line break in the request line');
@@ -81,9 +92,11 @@ function serializeHead(head: UpstreamRequestHead): string {
     const name = head.headers[index]!;
     const value = head.headers[index + 1]!;
     if (LINE_BREAK.test(name) || LINE_BREAK.test(value)) throw new Error(`line break in the header ${name}`);
+    if (isFramingHeader(name)) continue; // the framing below is the only one this client writes
     text += `${name}: ${value}\r\n`;
   }
-  if (head.body === 'chunked') text += 'Transfer-Encoding: chunked\r\n';
+  if (head.body.kind === 'length') text += `Content-Length: ${head.body.length}\r\n`;
+  else if (head.body.kind === 'chunked') text += 'Transfer-Encoding: chunked\r\n';
   return `${text}\r\n`;
 }
 
@@ -180,7 +193,9 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     }
     let pooled = take(target, key);
     let reused = pooled.used;
-    let requestSent = head.body === 'none';
+    let requestSent = head.body.kind === 'none';
+    /** Body bytes still owed upstream when framed by length: never more, never fewer. */
+    let owed = head.body.kind === 'length' ? head.body.length : 0;
     let responseDone = false;
     let finished = false;
     let receivedAny = false;
@@ -217,7 +232,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       if (finished) return;
       // A reused connection the server had closed: retry once on a fresh one if nothing was sent back
       // and the request can be sent again (no body streamed yet).
-      if (!receivedAny && reused && !retried && head.body === 'none') {
+      if (!receivedAny && reused && !retried && head.body.kind === 'none') {
         retried = true;
         reused = false;
         pooled.current = undefined;
@@ -257,17 +272,27 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
 
     return {
       writeBody(chunk) {
-        if (finished || pooled.socket.destroyed) return true;
-        if (head.body === 'chunked') {
-          if (chunk.length === 0) return true;
+        if (finished || pooled.socket.destroyed || chunk.length === 0) return true;
+        if (head.body.kind === 'chunked') {
           pooled.socket.write(`${chunk.length.toString(16)}\r\n`);
           pooled.socket.write(chunk);
           return pooled.socket.write(CRLF);
         }
+        // More than the declared length would start another request upstream: end the exchange instead.
+        owed -= chunk.length;
+        if (owed < 0 || head.body.kind === 'none') {
+          fail(new Error('the request body is longer than the length Warren sent upstream'));
+          return true;
+        }
         return pooled.socket.write(chunk);
       },
       endBody() {
-        if (head.body === 'chunked' && !finished && !pooled.socket.destroyed) pooled.socket.write(CHUNK_END);
+        if (owed > 0) {
+          fail(new Error('the request body ended before the length Warren sent upstream'));
+          return;
+        }
+        if (head.body.kind === 'chunked' && !finished && !pooled.socket.destroyed)
+          pooled.socket.write(CHUNK_END);
         requestSent = true;
         if (responseDone && !finished) settle(true);
       },

@@ -15,6 +15,7 @@ import type { ListenerContext } from './context.js';
 import { failedHandling } from './client-errors.js';
 import { decideDestination, flowPolicyOf, withDecision, type Authorization } from './decide.js';
 import { endToEndHeaders, withHost } from './forwarded-headers.js';
+import { requestFramingOf } from './framing.js';
 import { GATEWAY_POLICY } from './gateway-route.js';
 import { createFlowRecorder, type FlowRecorder } from './recorder.js';
 import { redactRawHeaders } from './redact.js';
@@ -31,6 +32,18 @@ function headLines(statusLine: string, rawHeaders: readonly string[]): string {
     lines.push(`${rawHeaders[index]}: ${rawHeaders[index + 1]}`);
   lines.push('', '');
   return lines.join('\r\n');
+}
+
+/**
+ * An upgrade carries no body: after the handshake the connection belongs to the new protocol, so bytes
+ * framed as a body would reach the upstream as frames. Ambiguous framing is refused as anywhere else.
+ */
+function upgradeBodyProblem(request: IncomingMessage): string | undefined {
+  const framing = requestFramingOf(request.rawHeaders, request.httpVersion);
+  if (framing.kind === 'ambiguous') return framing.problem;
+  if (framing.kind === 'chunked' || (framing.kind === 'length' && framing.length > 0))
+    return 'an upgrade request with a body';
+  return undefined;
 }
 
 export function handleUpgrade(
@@ -58,6 +71,11 @@ export function handleUpgrade(
   context.recorders.set(socket, recorder);
   const what = `${recorder.flow.method} ${recorder.flow.url} (WebSocket)`;
   const reject = (reply: WarrenAnswer): void => answerSocket(recorder, socket, reply);
+  const bodyProblem = upgradeBodyProblem(request);
+  if (bodyProblem !== undefined && target.kind !== 'bad-request') {
+    recorder.decided({ decision: 'deny', reason: bodyProblem });
+    return reject(badRequestAnswer(bodyProblem));
+  }
   switch (target.kind) {
     case 'bad-request':
       recorder.decided({ decision: 'deny', reason: target.problem });
