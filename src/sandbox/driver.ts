@@ -1,3 +1,4 @@
+import type { ProtectedPathsReport } from './protected-paths/index.js';
 import type { LimitName, SandboxSpec } from './spec.js';
 
 /** Whether a driver can run on this host; when not, what to install. */
@@ -41,6 +42,12 @@ export interface LaunchPlan {
    * the caller set are never here; they fail the plan instead. Absent or empty: every limit is enforced.
    */
   unenforced?: UnenforcedLimit[];
+  /**
+   * Once the process has exited, before cleanup: what the session did to the workspace's protected paths, with its
+   * git state carried back and what the host would run neutralised (docs/sandbox.md, "Protected paths"). cleanup()
+   * does it too when the caller did not; every call gives the same report. Absent: the session protected nothing.
+   */
+  settleProtectedPaths?(): Promise<ProtectedPathsReport>;
   cleanup(): Promise<void>;
 }
 

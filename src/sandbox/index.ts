@@ -37,6 +37,13 @@ export {
 export { DRIVER_NAMES, resolveDriver, type DriverOptions } from './resolve.js';
 export { runSandboxed, type SandboxRunResult, type SandboxStdio } from './run.js';
 export {
+  formatProtectedPathsReport,
+  ROOT_ENTRIES,
+  type ProtectedPathChange,
+  type ProtectedPathsReport,
+  type ProtectedPathsSetting,
+} from './protected-paths/index.js';
+export {
   LIMIT_NAMES,
   normalizeSandboxSpec,
   type LimitName,

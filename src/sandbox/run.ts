@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { SandboxDriver } from './driver.js';
+import type { ProtectedPathsReport } from './protected-paths/index.js';
 import type { SandboxSpec } from './spec.js';
 
 export interface SandboxStdio {
@@ -20,6 +21,8 @@ export interface SandboxRunResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** What the session did to the workspace's protected paths (plan.settleProtectedPaths); absent: none protected. */
+  protectedPaths?: ProtectedPathsReport;
 }
 
 /** How long output may still arrive after the sandbox process has exited. */
@@ -43,7 +46,7 @@ export async function runSandboxed(
 ): Promise<SandboxRunResult> {
   const plan = await driver.plan(spec);
   try {
-    return await new Promise<SandboxRunResult>((resolve, reject) => {
+    const result = await new Promise<SandboxRunResult>((resolve, reject) => {
       const child = spawn(plan.file, plan.args, {
         env: plan.env,
         cwd: plan.cwd ?? '/',
@@ -100,6 +103,9 @@ export async function runSandboxed(
         }, PIPE_DRAIN_GRACE_MS);
       });
     });
+    // The sandbox has exited: carry its git state back and neutralise what the host would run, before cleanup.
+    const protectedPaths = await plan.settleProtectedPaths?.();
+    return protectedPaths ? { ...result, protectedPaths } : result;
   } finally {
     await plan.cleanup();
   }

@@ -29,6 +29,7 @@ describe('normalizeSandboxSpec', () => {
       gpu: false,
       caches: [],
       nestedContainers: false,
+      protectedPaths: true,
       tty: false,
       command: ['bash'],
       hostname: 'warren',
@@ -37,6 +38,18 @@ describe('normalizeSandboxSpec', () => {
       socketPath: '/run/p.sock',
       port: 3128,
     });
+  });
+
+  it('takes protected paths relative to the workspace only', () => {
+    expect(normalizeSandboxSpec({ ...base, protectedPaths: false }).protectedPaths).toBe(false);
+    expect(
+      normalizeSandboxSpec({ ...base, protectedPaths: { add: ['tools/hooks'], remove: ['.vscode'] } })
+        .protectedPaths,
+    ).toEqual({ add: ['tools/hooks'], remove: ['.vscode'] });
+    for (const path of ['/etc/passwd', '../outside', 'a/../b', './a', ''])
+      expect(refusal({ ...base, protectedPaths: { add: [path] } }), path).toContain(
+        'protectedPaths.add.0: must be a path relative to the workspace',
+      );
   });
 
   it('refuses relative and unnormalized paths', () => {

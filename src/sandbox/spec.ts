@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { WarrenError } from '../errors/index.js';
 import { DEFAULT_HOSTNAME, DEFAULT_PROXY_PORT, SANDBOX_PATHS } from './constants.js';
 import { CONTRACT_VARIABLE_NAMES } from './environment-names.js';
+import { isWorkspaceRelative, type ProtectedPathsSetting } from './protected-paths/index.js';
 
 /** A host path bound into the sandbox. Mounts are applied after the workspace, in order. */
 export interface SandboxMount {
@@ -80,6 +81,12 @@ export interface SandboxSpec {
    * namespaces are allowed and podman is configured for the sandbox. bwrap only. Absent or false: off.
    */
   nestedContainers?: boolean;
+  /**
+   * Files in the workspace that the host runs on ordinary actions (docs/sandbox.md, "Protected paths"): absent or
+   * true: the default list; false: none (the opt-out); `{ add, remove }`: the default list with workspace-relative
+   * paths added or removed (`.git` removes the git directory's private view and the end-of-session repository check).
+   */
+  protectedPaths?: ProtectedPathsSetting;
   /** True when the caller runs the plan in a PTY; TERM is then set (spec env TERM, else xterm-256color). */
   tty?: boolean;
   /** argv of the command, run with /workspace as cwd. */
@@ -104,6 +111,7 @@ export interface NormalizedSandboxSpec {
   caches: string[];
   image: string | undefined;
   nestedContainers: boolean;
+  protectedPaths: ProtectedPathsSetting;
   tty: boolean;
   command: string[];
   hostname: string;
@@ -143,6 +151,13 @@ const mountSchema = z.object({
 });
 
 const positiveInteger = z.number().int().positive();
+
+const workspacePath = z
+  .string()
+  .refine(
+    isWorkspaceRelative,
+    'must be a path relative to the workspace, without "..", "." or a leading "/"',
+  );
 
 const tmpfsSize = positiveInteger.min(1024 * 1024, 'must be at least 1 MiB');
 
@@ -205,6 +220,17 @@ const specSchema = z.object({
     )
     .optional(),
   nestedContainers: z.boolean().default(false),
+  protectedPaths: z
+    .union([
+      z.boolean(),
+      z
+        .object({
+          add: z.array(workspacePath).optional(),
+          remove: z.array(workspacePath).optional(),
+        })
+        .strict(),
+    ])
+    .default(true),
   tty: z.boolean().default(false),
   command: z.array(z.string().refine(noNul, 'must not contain NUL characters')).min(1, 'must name a program'),
   hostname: z
@@ -242,6 +268,7 @@ export function normalizeSandboxSpec(spec: SandboxSpec): NormalizedSandboxSpec {
     caches: parsed.caches,
     image: parsed.image,
     nestedContainers: parsed.nestedContainers,
+    protectedPaths: parsed.protectedPaths,
     tty: parsed.tty,
     command: parsed.command,
     hostname: parsed.hostname,

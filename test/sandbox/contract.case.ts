@@ -2,6 +2,7 @@ import { afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
 import type { DriverAvailability, SandboxDriver } from '../../src/sandbox/index.js';
 import { registerBehaviourTests } from './contract-behaviour.case.js';
 import { registerEscapeTests } from './contract-escapes.case.js';
+import { registerProtectedPathTests } from './contract-protected-paths.case.js';
 import { registerHostPrivilegeTests } from './contract-host-privilege.case.js';
 import type { ContractKit } from './contract-kit.js';
 import { registerLimitTests } from './contract-limits.case.js';
@@ -63,6 +64,7 @@ export function runSandboxDriverContract(
     };
     registerBehaviourTests(kit);
     registerEscapeTests(kit);
+    registerProtectedPathTests(kit);
     registerHostPrivilegeTests(kit);
     registerLimitTests(kit);
   });

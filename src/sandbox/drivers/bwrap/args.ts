@@ -1,6 +1,7 @@
 import { WarrenError } from '../../../errors/index.js';
 import { SANDBOX_PATHS, SANDBOX_USER } from '../../constants.js';
 import { environmentOfNormalizedSpec } from '../../environment.js';
+import type { ProtectionMount } from '../../protected-paths/index.js';
 import type { NormalizedSandboxSpec } from '../../spec.js';
 import { buildLauncherScript } from './launcher.js';
 
@@ -40,6 +41,8 @@ export interface BwrapHostFacts {
   stagedSources?: Record<string, string>;
   /** Device nodes (bwrap's --dev set) to bind over bwrap's own, from read-only staged binds. */
   readOnlyDevices?: { path: string; source: string }[];
+  /** Binds that protect the workspace's protected paths (src/sandbox/protected-paths), after all other mounts. */
+  protectionMounts?: ProtectionMount[];
 }
 
 /** Choices of whoever assembles the driver (not facts of the host, not per session). */
@@ -100,6 +103,13 @@ function filesystemArgs(spec: NormalizedSandboxSpec, facts: BwrapHostFacts): str
   args.push('--bind', source(spec.workspace), SANDBOX_PATHS.workspace);
   for (const mount of spec.mounts)
     args.push(mount.readonly ? '--ro-bind' : '--bind', source(mount.source), mount.target);
+  // In-workspace sources go through the same (staged) workspace as /workspace itself.
+  for (const mount of facts.protectionMounts ?? [])
+    args.push(
+      mount.readonly ? '--ro-bind' : '--bind',
+      mount.inWorkspace ? `${source(spec.workspace)}/${mount.source}` : mount.source,
+      mount.target,
+    );
   // The root tmpfs that bwrap builds stays writable unless remounted: nothing outside the mounts above persists.
   args.push('--remount-ro', '/');
   return args;

@@ -41,6 +41,7 @@ import {
   type HandoverRecord,
 } from '../../workspace-handover.js';
 import { giveCachesTo, prepareRootStaging } from './root-staging.js';
+import { prepareWorkspaceProtection, type WorkspaceProtection } from '../../protected-paths/index.js';
 
 export interface BwrapDriverOptions {
   /** Default: the first of /usr/bin/bwrap, /usr/local/bin/bwrap, /bin/bwrap. */
@@ -218,7 +219,10 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
     let cgroups: SessionCgroups | undefined;
     let nested: Awaited<ReturnType<typeof prepareNestedContainers>> | undefined;
     let handover: HandoverRecord | undefined;
+    let protection: WorkspaceProtection | undefined;
     const cleanup = async () => {
+      // Before the workspace is handed back: what it writes belongs to the identity until then.
+      await protection?.settle();
       await cgroups?.remove();
       await nested?.remove();
       if (handover) await handBackFolder(handover, handoverDir);
@@ -229,6 +233,13 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       await Promise.all(
         etcFiles.map((file) => writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 })),
       );
+      protection = await prepareWorkspaceProtection({
+        workspace: spec.workspace,
+        stateFolder,
+        sessionId: spec.sessionId,
+        setting: spec.protectedPaths,
+        owner: identity,
+      });
       const seccompArchitecture =
         options.syscallFilter === false ? undefined : seccompArchitectureOf(process.arch);
       const seccompPath = join(stateFolder, 'seccomp.bpf');
@@ -280,6 +291,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
           seccompFd: seccompArchitecture ? SECCOMP_FD : undefined,
           gpuArgs: spec.gpu ? buildBwrapGpuArgs(options.gpuHostFacts ?? (await detectGpuHostFacts())) : [],
           ...(nested ? { nestedContainerArgs: buildNestedContainerArgs(nested.host) } : {}),
+          protectionMounts: protection?.mounts ?? [],
         },
         { nestedUserNamespaces: options.nestedUserNamespaces },
       );
@@ -296,11 +308,15 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
         },
       );
       let cleaned: Promise<void> | undefined;
+      // Last: lending the workspace above changed every ctime in it, and later changes count as the session's.
+      await protection?.markStarted({ afterOwnChanges: handover !== undefined });
+      const settle = protection?.settle;
       return {
         ...command,
         env: { ...BWRAP_PROCESS_ENV },
         limits,
         unenforced,
+        ...(settle ? { settleProtectedPaths: settle } : {}),
         cleanup: () => (cleaned ??= cleanup()),
       };
     } catch (error) {

@@ -106,6 +106,13 @@ function filesystemArgs(
     args.push('--volume', volume(cache.source, cacheMountPoint(cache.target), ['rw', ...owned]));
   for (const mount of spec.mounts)
     args.push('--volume', volume(mount.source, mount.target, [mount.readonly ? 'ro' : 'rw']));
+  for (const mount of settings.protectionMounts ?? [])
+    args.push(
+      '--volume',
+      volume(mount.inWorkspace ? posix.join(spec.workspace, mount.source) : mount.source, mount.target, [
+        mount.readonly ? 'ro' : 'rw',
+      ]),
+    );
   return args;
 }
 

@@ -1,3 +1,5 @@
+import type { ProtectionMount } from '../../protected-paths/index.js';
+
 /** The two engines share one driver; they differ in a few flags, listed where they are used. */
 export type OciEngineName = 'podman' | 'docker';
 
@@ -54,6 +56,8 @@ export interface OciRunSettings {
   gpuArgs: string[];
   /** Shared package caches (host folder → path inside), from caches.ts; [] without spec.caches. */
   cacheMounts: { kind: string; source: string; target: string }[];
+  /** Binds that protect the workspace's protected paths (src/sandbox/protected-paths), after all other mounts. */
+  protectionMounts?: ProtectionMount[];
 }
 
 export const SESSION_LABEL = 'warren.session';

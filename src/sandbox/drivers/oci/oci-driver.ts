@@ -38,6 +38,8 @@ import { detectHostFacts, ENGINE_CANDIDATES, findExecutable } from './host-facts
 import { requireHostPath } from '../../host-paths.js';
 import { readOciSeccompProfile } from './seccomp-profile.js';
 import { SANDBOX_USER } from '../../constants.js';
+import type { HostIdentity } from '../../host-identity.js';
+import { prepareWorkspaceProtection, type WorkspaceProtection } from '../../protected-paths/index.js';
 import {
   handBackFolder,
   handOverFolder,
@@ -89,6 +91,23 @@ export interface OciSandboxDriver extends SandboxDriver {
    * Call it once at start, before any session runs; `keep` protects sessions known to be alive.
    */
   reconcileLeftovers(keep?: (sessionId: string) => boolean): Promise<{ removed: string[] }>;
+}
+
+/**
+ * The host uid the agent writes as, when Warren must give it the private git view: rootful podman's mapped uid
+ * 1000, docker's uid 1000 itself (no user namespace; Warren as root can chown). Undefined with rootless podman,
+ * where the agent is Warren's own user.
+ */
+function agentHostIdentity(
+  engine: OciEngineName,
+  userNamespace: UserNamespaceMode,
+  uidMapBase: number,
+): HostIdentity | undefined {
+  if (engine === 'podman' && userNamespace === 'private')
+    return { uid: uidMapBase + SANDBOX_USER.uid, gid: uidMapBase + SANDBOX_USER.gid };
+  if (userNamespace === 'host' && process.getuid?.() === 0)
+    return { uid: SANDBOX_USER.uid, gid: SANDBOX_USER.gid };
+  return undefined;
 }
 
 function defaultUserNamespace(facts: OciHostFacts): UserNamespaceMode {
@@ -265,7 +284,10 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
     let cleaned: Promise<void> | undefined;
     const handoverDir = options.handoverDir ?? stateDir;
     let handover: HandoverRecord | undefined;
+    let protection: WorkspaceProtection | undefined;
     const cleanup = async () => {
+      // Before the workspace is handed back: what it writes belongs to the agent's uid until then.
+      await protection?.settle();
       // --rm removes a container that exited; this removes one whose engine client was killed first.
       await runEngineCommand(path, removeArgs(engine, [containerName]), environment);
       if (handover) await handBackFolder(handover, handoverDir);
@@ -292,6 +314,13 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
           },
         );
       }
+      protection = await prepareWorkspaceProtection({
+        workspace: spec.workspace,
+        stateFolder: stateDir,
+        sessionId: spec.sessionId,
+        setting: spec.protectedPaths,
+        owner: agentHostIdentity(engine, userNamespace, uidMapBase),
+      });
       const settings: OciRunSettings = {
         image,
         containerName,
@@ -304,12 +333,16 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         socatPath: options.socatPath ?? '/usr/bin/socat',
         gpuArgs: gpu?.args ?? [],
         cacheMounts: caches.mounts,
+        protectionMounts: protection?.mounts ?? [],
       };
       const { args, launcher } = buildOciRunArgs(spec, facts, settings, {
         ...caches.environment,
         ...gpu?.environment,
       });
       await writeFile(join(stateDir, 'launcher.sh'), launcher, { mode: 0o644 });
+      // Last: lending the workspace above changed every ctime in it, and later changes count as the session's.
+      await protection?.markStarted({ afterOwnChanges: handover !== undefined });
+      const settle = protection?.settle;
       return {
         file: path,
         args,
@@ -317,6 +350,7 @@ export function createOciDriver(options: OciDriverOptions = {}): OciSandboxDrive
         cwd: stateDir,
         limits: enforcementOf(spec, facts),
         unenforced,
+        ...(settle ? { settleProtectedPaths: settle } : {}),
         cleanup: () => (cleaned ??= cleanup()),
       };
     } catch (error) {

@@ -1,0 +1,60 @@
+/** One protected path a session created, changed or deleted, and what Warren did about it. */
+export interface ProtectedPathChange {
+  /** Relative to the workspace, e.g. ".git/config", ".envrc", "vendor/lib/.git/hooks/pre-commit". */
+  path: string;
+  change: 'created' | 'changed' | 'deleted';
+  /**
+   * kept-private: the change went to the session's private copy and never reached the host's file.
+   * quarantined: it reached the host and was renamed to `movedTo`, where nothing runs it.
+   * sanitized: a git config the session wrote was renamed to `movedTo` and replaced by its safe keys only.
+   * failed: it reached the host and could not be neutralised (`error` says why): look at it before using it.
+   */
+  outcome: 'kept-private' | 'quarantined' | 'sanitized' | 'failed';
+  movedTo?: string;
+  /** Why the path is protected. */
+  why: string;
+  /** Lines removed ("- ") and added ("+ "), or the content the session wrote; cut at 4 KiB. */
+  diff?: string;
+  error?: string;
+}
+
+/** What a session did to protected paths, as stored with the session and printed by `warren run`. */
+export interface ProtectedPathsReport {
+  changes: ProtectedPathChange[];
+  /** git state the session changed in its private view and Warren carried to the host (HEAD, ORIG_HEAD, …). */
+  carried: string[];
+  /** What Warren noticed and left alone, in words (HEAD changed on the host too, so the host's was kept). */
+  notes: string[];
+}
+
+export function emptyReport(): ProtectedPathsReport {
+  return { changes: [], carried: [], notes: [] };
+}
+
+function outcomeText(change: ProtectedPathChange): string {
+  switch (change.outcome) {
+    case 'kept-private':
+      return 'kept in the session only; the host file is unchanged';
+    case 'quarantined':
+      return `moved aside to ${change.movedTo ?? '?'}`;
+    case 'sanitized':
+      return `moved aside to ${change.movedTo ?? '?'}, replaced by its remote and branch settings only`;
+    case 'failed':
+      return `COULD NOT BE NEUTRALISED (${change.error ?? 'unknown error'}): inspect it before running git there`;
+  }
+}
+
+/** The report as one block of text for a terminal: a heading, then one entry per path with its diff indented. */
+export function formatProtectedPathsReport(report: ProtectedPathsReport, prefix = 'warren: '): string {
+  if (report.changes.length === 0 && report.notes.length === 0) return '';
+  const lines = [
+    `${prefix}protected paths: the session changed ${report.changes.length} file(s) the host runs; none of it will run:`,
+  ];
+  for (const change of report.changes) {
+    lines.push(`  ${change.path}: ${change.change}, ${outcomeText(change)}`);
+    for (const line of (change.diff ?? '').split('\n').filter((text) => text.length > 0))
+      lines.push(`      ${line}`);
+  }
+  for (const note of report.notes) lines.push(`  note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
