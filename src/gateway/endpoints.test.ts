@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { protocolGuess, routeOf } from './server-io.js';
+import { protocolGuess, routeOf } from './endpoints.js';
 
 describe('gateway routes', () => {
   it('accepts paths with and without /v1, ignoring query strings and trailing slashes', () => {

@@ -10,11 +10,14 @@ import {
   type Caller,
   type TokenVerifier,
 } from './keys.js';
-import { createUpstreamClient } from './providers-client.js';
+import { answerFailure, sendError, sendJson } from './answers.js';
+import { parseJsonBody, readBody } from './bodies.js';
+import { handleModelCall, type CallDependencies } from './call/handle-model-call.js';
+import { protocolGuess, routeOf } from './endpoints.js';
+import { createModelsEndpoint } from './models-endpoint.js';
 import { GatewayError } from './protocol/errors.js';
 import { createRouter, type RouterOptions } from './router.js';
-import { answerFailure, handleModelCall, type CallDependencies } from './routes-call.js';
-import { parseJsonBody, protocolGuess, readBody, routeOf, sendError, sendJson } from './server-io.js';
+import { createUpstreamClient } from './upstream-client.js';
 import type { UsageRecord, UsageSink } from './usage.js';
 
 export interface GatewayOptions {
@@ -105,46 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     });
   };
 
-  /** One model as both SDKs read it: OpenAI's fields and Anthropic's side by side. */
-  const modelCard = (id: string) => {
-    const created = Math.floor(now() / 1000);
-    return {
-      id,
-      object: 'model',
-      type: 'model',
-      created,
-      created_at: new Date(created * 1000).toISOString(),
-      owned_by: 'warren',
-      display_name: id,
-    };
-  };
-
-  const listModels = (response: ServerResponse, caller: Caller) => {
-    const names = router
-      .modelNames()
-      .filter((name) => caller.models === null || caller.models.includes(name));
-    sendJson(response, 200, {
-      object: 'list',
-      data: names.map(modelCard),
-      has_more: false,
-      first_id: names[0] ?? null,
-      last_id: names.at(-1) ?? null,
-    });
-  };
-
-  /** A name is a model here when the router can route it (patterns included) and the key may use it. */
-  const describeModel = (response: ServerResponse, caller: Caller, id: string) => {
-    if ((caller.models === null || caller.models.includes(id)) && router.plan(id).length > 0) {
-      sendJson(response, 200, modelCard(id));
-      return;
-    }
-    throw new GatewayError({
-      status: 404,
-      kind: 'not-found',
-      message: `model "${id}" is not configured in this gateway`,
-      param: 'model',
-    });
-  };
+  const models = createModelsEndpoint(router, now);
 
   const handle = async (
     request: IncomingMessage,
@@ -174,12 +138,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       const caller = authenticate(request, session);
       if (route.endpoint === 'models') {
         request.resume();
-        listModels(response, caller);
+        models.list(response, caller);
         return;
       }
       if (route.endpoint === 'model') {
         request.resume();
-        describeModel(response, caller, route.modelId!);
+        models.describe(response, caller, route.modelId!);
         return;
       }
       const body = parseJsonBody(await readBody(request, maxBodyBytes));

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { GatewayError } from './protocol/errors.js';
-import { createSseParser } from './protocol/sse.js';
-import type { ContentPart, ModelResponse, StreamDecoder, StreamPart, Usage } from './protocol/types.js';
+import { GatewayError } from '../protocol/errors.js';
+import { createSseParser } from '../protocol/sse.js';
+import type { ContentPart, ModelResponse, StreamDecoder, StreamPart, Usage } from '../protocol/types.js';
 
 /**
  * Some servers stream whatever was asked. When the caller wanted one JSON answer, the upstream's

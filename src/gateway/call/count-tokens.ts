@@ -1,8 +1,8 @@
-import type { UpstreamClient } from './providers-client.js';
-import { estimateTokens } from './protocol/estimate-tokens.js';
-import type { ModelRequest, ProtocolAdapter } from './protocol/types.js';
-import type { Deployment } from './router.js';
-import { readUpstreamBody, tryParseJson } from './server-io.js';
+import type { UpstreamClient } from '../upstream-client.js';
+import { estimateTokens } from '../protocol/estimate-tokens.js';
+import type { ModelRequest, ProtocolAdapter } from '../protocol/types.js';
+import type { Deployment } from '../router.js';
+import { readUpstreamBody, tryParseJson } from '../bodies.js';
 
 /** The fields Anthropic's count_tokens accepts; the rest of a messages body is refused there. */
 const countFields = ['model', 'messages', 'system', 'tools', 'tool_choice', 'thinking', 'mcp_servers'];

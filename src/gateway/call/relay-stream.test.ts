@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { responseOfParts } from './routes-collect.js';
-import { partsOfResponse } from './routes-stream.js';
-import type { ModelResponse } from './protocol/types.js';
+import { responseOfParts } from './collect-stream.js';
+import { partsOfResponse } from './relay-stream.js';
+import type { ModelResponse } from '../protocol/types.js';
 
 const response: ModelResponse = {
   id: 'msg_1',

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSseParser } from './protocol/sse.js';
+import { createSseParser } from '../protocol/sse.js';
 import type {
   GatewayErrorInfo,
   ModelResponse,
@@ -8,7 +8,7 @@ import type {
   StreamEncoder,
   StreamPart,
   Usage,
-} from './protocol/types.js';
+} from '../protocol/types.js';
 
 export interface StreamRelay {
   /** An SSE answer to translate as it arrives, or the parts of an answer already read whole. */
