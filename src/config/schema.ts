@@ -146,6 +146,20 @@ export const warrenConfigSchema = z
           .nonnegative()
           .default(1024 * 1024)
           .describe('bodies are recorded up to this many bytes; the full size is kept'),
+        headerCapBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(16 * 1024)
+          .describe('header bytes (request and response together) recorded per flow; the rest is counted'),
+        recordingBudgetBytes: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(256 * 1024 * 1024)
+          .describe(
+            'header and body bytes one session may record; past it, flows keep their metadata only and count what they left out; 0: metadata only',
+          ),
         downloadCache: z
           .boolean()
           .default(true)

@@ -6,6 +6,7 @@ import type { FlowSink } from './flow.js';
 import type { ForwardHook } from './hooks.js';
 import type { HostPolicy } from './policy.js';
 import type { FlowRecorder } from './recorder.js';
+import type { RecordingBudget } from './recording-budget.js';
 import type { TunnelInfo } from './target.js';
 import type { Authorization, LookupFunction } from './decide.js';
 import type { UpstreamPool } from './upstream-client.js';
@@ -37,6 +38,13 @@ export interface EgressProxyOptions {
   sink: FlowSink;
   /** Bytes of each body kept in a flow; default 1 MiB. The true size is always kept. */
   bodyCapBytes?: number;
+  /** Bytes of headers (request and response together) kept in a flow; default 16 KiB. */
+  headerCapBytes?: number;
+  /**
+   * Bytes of headers and bodies one session (one listener) may store; past it, flows keep their metadata
+   * only and count what they left out. Default 256 MiB; 0: metadata only from the start.
+   */
+  recordingBudgetBytes?: number;
   /** Extra PEM certificates trusted for upstream TLS, on top of system roots and NODE_EXTRA_CA_CERTS. */
   extraTrust?: readonly string[];
   /** Default `dns.promises.lookup`. */
@@ -57,6 +65,8 @@ export interface ListenerContext {
   ca: CertificateAuthority;
   sink: FlowSink;
   bodyCapBytes: number;
+  /** What this session may still store (recording-budget.ts). */
+  recording: RecordingBudget;
   lookup: LookupFunction;
   gateway: GatewayHandler | undefined;
   logger: ProxyLogger;

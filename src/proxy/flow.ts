@@ -68,6 +68,19 @@ export interface FlowRecord {
   policy: FlowPolicy;
   /** Set when the exchange failed (upstream refused, TLS error, client aborted…). */
   error?: string;
+  /** Set when Warren's recording limits left something out of this record (see recording-budget.ts). */
+  recording?: FlowRecording;
+}
+
+export interface FlowRecording {
+  /**
+   * Bytes seen but not stored because of the recording limits: headers over the per-flow cap, long URLs
+   * and texts, and for a metadata-only flow all its headers and the body bytes it would have kept. Body
+   * bytes over bodyCapBytes are not counted here (see CapturedBody.truncated).
+   */
+  droppedBytes: number;
+  /** The session's recording budget was spent: this flow keeps its metadata, not its headers or bodies. */
+  metadataOnly: boolean;
 }
 
 /** Where the proxy sends finished flows. The store implements it; tests may collect into an array. */

@@ -56,6 +56,8 @@ export interface HarEntry {
     policy: FlowRecord['policy'];
     tls: FlowRecord['tls'];
     error?: string;
+    /** What the recording limits left out of this flow (docs/proxy.md, "Recording limits"). */
+    recording?: FlowRecord['recording'];
     requestBodyTruncated: boolean;
     responseBodyTruncated: boolean;
   };
@@ -162,6 +164,7 @@ function toEntry(flow: FlowRecord): HarEntry {
     },
   };
   if (flow.error !== undefined) entry._warren.error = flow.error;
+  if (flow.recording !== undefined) entry._warren.recording = flow.recording;
   if (requestBody.size > 0) {
     const encoded = bodyText(requestBody, requestMime, headerValue(flow.request.headers, 'content-encoding'));
     entry.request.postData = { mimeType: requestMime, params: [], ...encoded };

@@ -1,4 +1,13 @@
-export type { CapturedBody, FlowPolicy, FlowRecord, FlowSink, FlowTimings, FlowTls, Header } from './flow.js';
+export type {
+  CapturedBody,
+  FlowPolicy,
+  FlowRecord,
+  FlowRecording,
+  FlowSink,
+  FlowTimings,
+  FlowTls,
+  Header,
+} from './flow.js';
 export { createCertificateAuthority } from './ca.js';
 export type { CertificateAuthority, CertificateAuthorityOptions, LeafCertificate } from './ca.js';
 export { createEgressProxy } from './proxy.js';

@@ -8,6 +8,11 @@ import { WarrenError } from '../errors/index.js';
 import type { EgressProxyOptions, ListenerContext, ProxySession } from './context.js';
 import { answerClientError, failedHandling, MAX_HEADER_BYTES } from './client-errors.js';
 import type { LookupFunction } from './decide.js';
+import {
+  createRecordingBudget,
+  DEFAULT_HEADER_CAP_BYTES,
+  DEFAULT_SESSION_BUDGET_BYTES,
+} from './recording-budget.js';
 import { handleRequest } from './forward.js';
 import { handleConnect, refuseNestedConnect } from './tunnel.js';
 import { createUpstreamTrust } from './upstream-trust.js';
@@ -146,12 +151,18 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     } else {
       address = (outerServer.address() as AddressInfo).port;
     }
+    const bodyCapBytes = options.bodyCapBytes ?? 1024 * 1024;
     const listenerHost = 'path' in target ? 'localhost' : `${target.host ?? '127.0.0.1'}:${address}`;
     const context: ListenerContext = {
       session,
       ca: options.ca,
       sink: options.sink,
-      bodyCapBytes: options.bodyCapBytes ?? 1024 * 1024,
+      bodyCapBytes,
+      recording: createRecordingBudget({
+        bodyCapBytes,
+        headerCapBytes: options.headerCapBytes ?? DEFAULT_HEADER_CAP_BYTES,
+        sessionBudgetBytes: options.recordingBudgetBytes ?? DEFAULT_SESSION_BUDGET_BYTES,
+      }),
       lookup: options.lookup ?? defaultLookup,
       gateway: options.gateway,
       logger,

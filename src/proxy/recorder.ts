@@ -90,8 +90,10 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
     tls: start.tls,
     policy: { decision: 'deny', reason: 'undecided' },
   };
-  const requestBody = createBodyCapture(context.bodyCapBytes);
-  const responseBody = createBodyCapture(context.bodyCapBytes);
+  // Once the session's recording budget is spent, bodies are only counted, not kept.
+  const bodyCap = context.recording.spent ? 0 : context.bodyCapBytes;
+  const requestBody = createBodyCapture(bodyCap);
+  const responseBody = createBodyCapture(bodyCap);
   let responseBodyFixed = false;
   let forwardingAt: number | undefined;
   let sentAt = 0;
@@ -148,6 +150,7 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
         flow.timings.receive = performance.now() - headersAt;
       }
       if (error !== undefined) flow.error = error;
+      context.recording.admit(flow);
       // The sink must not throw into the proxy, and a failing sink never blocks traffic.
       try {
         context.sink.record(flow);

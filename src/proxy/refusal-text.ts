@@ -3,16 +3,21 @@
  * Kept together so that the wording stays consistent and easy to review.
  */
 
+/** `METHOD url` as the texts name it: a URL may be as long as 64 KiB of request head, a text need not be. */
+function shown(what: string): string {
+  return what.length <= 600 ? what : `${what.slice(0, 600)}… (${what.length - 600} more characters)`;
+}
+
 export function refusalText(what: string, reason: string, remedy: string): string {
   return (
-    `Warren refused ${what} because ${reason}.\n` +
+    `Warren refused ${shown(what)} because ${reason}.\n` +
     `This sandbox reaches the network only through Warren's egress proxy, which follows the user's host policy.\n` +
     `To allow it, ${remedy}.\n`
   );
 }
 
 export function upstreamFailureText(what: string, problem: string): string {
-  return `Warren could not complete ${what}: ${problem}.\nThe destination was allowed; the failure happened upstream.\n`;
+  return `Warren could not complete ${shown(what)}: ${problem}.\nThe destination was allowed; the failure happened upstream.\n`;
 }
 
 export function badRequestText(problem: string): string {

@@ -1,4 +1,4 @@
-import type { FlowRecord } from '../proxy/index.js';
+import type { FlowRecord, FlowRecording } from '../proxy/index.js';
 import type { SessionEvent } from '../sessions/index.js';
 
 /** A flow as lists show it: no headers, no bodies. */
@@ -21,6 +21,8 @@ export interface FlowSummary {
   reason: string;
   tls: string;
   error?: string;
+  /** What the proxy's recording limits left out of this flow (absent: nothing). */
+  recording?: FlowRecording;
 }
 
 export function summarizeFlow(flow: FlowRecord & { seq?: number }): FlowSummary {
@@ -43,6 +45,7 @@ export function summarizeFlow(flow: FlowRecord & { seq?: number }): FlowSummary 
     reason: flow.policy.reason,
     tls: flow.tls.mode,
     ...(flow.error !== undefined ? { error: flow.error } : {}),
+    ...(flow.recording !== undefined ? { recording: flow.recording } : {}),
   };
 }
 

@@ -124,6 +124,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       ca,
       sink: store.flows,
       bodyCapBytes: config.proxy.bodyCapBytes,
+      headerCapBytes: config.proxy.headerCapBytes,
+      recordingBudgetBytes: config.proxy.recordingBudgetBytes,
       gateway: gateway.handler,
     });
     const runtime: Runtime = {

@@ -21,6 +21,14 @@ export const flowsMigrations: Migration[] = [
     CREATE INDEX flows_session ON flows (session_id, seq);
     CREATE INDEX flows_host ON flows (host);`,
   },
+  {
+    // What each flow cost the store and what the proxy's recording limits left out of it, so a
+    // session's totals are a sum, not a pass over every record (src/proxy/recording-budget.ts).
+    name: 'flows-recording-001',
+    sql: `ALTER TABLE flows ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE flows ADD COLUMN dropped_bytes INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE flows ADD COLUMN metadata_only INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 export interface FlowQuery {
@@ -40,12 +48,24 @@ export interface StoredFlow extends FlowRecord {
   seq: number;
 }
 
+/** What one session's flows cost the store, and what the recording limits left out. */
+export interface RecordingTotals {
+  flows: number;
+  /** Bytes of flow records (metadata and bodies) in the store. */
+  storedBytes: number;
+  /** Flows kept as metadata only because the session's recording budget was spent. */
+  metadataOnly: number;
+  /** Bytes of headers, bodies and texts seen but not stored (FlowRecording.droppedBytes, summed). */
+  droppedBytes: number;
+}
+
 export interface FlowRepository extends FlowSink {
   /** Writes everything queued so far. Called on a timer and on close. */
   flush(): void;
   query(query?: FlowQuery): StoredFlow[];
   get(id: string): StoredFlow | undefined;
   count(sessionId: string): number;
+  recordingTotals(sessionId: string): RecordingTotals;
   /** Stops the timer and flushes. */
   close(): void;
 }
@@ -81,11 +101,15 @@ export function createFlowRepository(
   options: { flushIntervalMs?: number; maxBatch?: number; onRecorded?: (flow: FlowRecord) => void } = {},
 ): FlowRepository {
   const insert = database.prepare(
-    `INSERT OR IGNORE INTO flows (id, session_id, started_at, method, host, status, decision, meta, request_body, response_body)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT OR IGNORE INTO flows (id, session_id, started_at, method, host, status, decision, meta, request_body,
+       response_body, stored_bytes, dropped_bytes, metadata_only)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const writeBatch = database.transaction((flows: FlowRecord[]) => {
     for (const flow of flows) {
+      const meta = metaOf(flow);
+      const requestBody = flow.request.body.data;
+      const responseBody = flow.response?.body.data ?? emptyBody;
       insert.run(
         flow.id,
         flow.sessionId,
@@ -94,9 +118,12 @@ export function createFlowRepository(
         flow.host,
         flow.response?.status ?? null,
         flow.policy.decision,
-        metaOf(flow),
-        flow.request.body.data.length > 0 ? flow.request.body.data : null,
-        flow.response && flow.response.body.data.length > 0 ? flow.response.body.data : null,
+        meta,
+        requestBody.length > 0 ? requestBody : null,
+        responseBody.length > 0 ? responseBody : null,
+        Buffer.byteLength(meta) + requestBody.length + responseBody.length,
+        flow.recording?.droppedBytes ?? 0,
+        flow.recording?.metadataOnly ? 1 : 0,
       );
     }
   });
@@ -144,6 +171,21 @@ export function createFlowRepository(
           n: number;
         }
       ).n;
+    },
+    recordingTotals(sessionId) {
+      flush();
+      const row = database
+        .prepare(
+          `SELECT count(*) AS flows, total(stored_bytes) AS storedBytes, total(metadata_only) AS metadataOnly,
+             total(dropped_bytes) AS droppedBytes FROM flows WHERE session_id = ?`,
+        )
+        .get(sessionId) as RecordingTotals;
+      return {
+        flows: row.flows,
+        storedBytes: row.storedBytes,
+        metadataOnly: row.metadataOnly,
+        droppedBytes: row.droppedBytes,
+      };
     },
     close: batches.close,
   };

@@ -8,7 +8,7 @@ import { createUsageRepository, usageMigrations, type UsageRepository } from './
 
 export type { AuthRepository, LoginSessionRow, UserRow } from './auth.js';
 export type { Migration, SqliteDatabase } from './database.js';
-export type { FlowQuery, FlowRepository, StoredFlow } from './flows.js';
+export type { FlowQuery, FlowRepository, RecordingTotals, StoredFlow } from './flows.js';
 export type { SessionRepository, SessionRow, SessionState } from './sessions.js';
 export type { NewTokenRow, TokenRepository, TokenRow } from './tokens.js';
 export type { StoredUsage, UsageGroup, UsageQuery, UsageRepository, UsageSummaryRow } from './usage.js';

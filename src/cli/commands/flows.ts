@@ -1,7 +1,7 @@
 import { openHome } from '../../config/index.js';
 import { WarrenError } from '../../errors/index.js';
 import { flowsToHar } from '../../proxy/index.js';
-import { openStore, type StoredFlow } from '../../store/index.js';
+import { openStore, type RecordingTotals, type StoredFlow } from '../../store/index.js';
 import type { CliCommand } from '../command.js';
 import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
 
@@ -17,6 +17,11 @@ Options:
   --limit N      at most N flows (default 1000)
   --json         one JSON object per line, with body sizes but no bodies
   --har          a HAR 1.2 document, bodies included (up to the recording cap)
+
+A flow marked "[… B not recorded]" lost headers or texts to the recording limits (proxy.headerCapBytes);
+"metadata only" means its session had spent its recording budget (proxy.recordingBudgetBytes), so only
+its method, URL, host, status, decision, sizes and timings were kept. Each such session gets a line of
+totals after the table.
 `;
 
 function line(flow: StoredFlow): string {
@@ -24,7 +29,23 @@ function line(flow: StoredFlow): string {
   const status = flow.response ? String(flow.response.status) : flow.error ? 'ERR' : '-';
   const size = flow.response ? flow.response.body.size : 0;
   const verdict = flow.policy.decision === 'deny' ? `  DENIED: ${flow.policy.reason}` : '';
-  return `${time}  ${flow.sessionId}  ${flow.method.padEnd(7)} ${status.padEnd(3)} ${String(size).padStart(8)}B  ${flow.url}${verdict}`;
+  const recording = flow.recording
+    ? `  [${flow.recording.metadataOnly ? 'metadata only, ' : ''}${flow.recording.droppedBytes} B not recorded]`
+    : '';
+  return `${time}  ${flow.sessionId}  ${flow.method.padEnd(7)} ${status.padEnd(3)} ${String(size).padStart(8)}B  ${flow.url}${verdict}${recording}`;
+}
+
+/** One line per session whose recording limits left something out, after the table. */
+function totalsLine(sessionId: string, totals: RecordingTotals): string | undefined {
+  if (totals.droppedBytes === 0 && totals.metadataOnly === 0) return undefined;
+  const budget =
+    totals.metadataOnly > 0
+      ? `, ${totals.metadataOnly} kept as metadata only (the session's recording budget was spent)`
+      : '';
+  return (
+    `session ${sessionId}: ${totals.flows} flows, ${totals.storedBytes} B stored${budget}, ` +
+    `${totals.droppedBytes} B of headers, bodies and long texts not recorded`
+  );
 }
 
 export const flowsCommand: CliCommand = {
@@ -70,6 +91,10 @@ export const flowsCommand: CliCommand = {
       } else {
         for (const flow of flows) context.stdout.write(`${line(flow)}\n`);
         if (flows.length === 0) context.stderr.write('no flows recorded yet\n');
+        for (const sessionId of new Set(flows.map((flow) => flow.sessionId))) {
+          const totals = totalsLine(sessionId, store.flows.recordingTotals(sessionId));
+          if (totals) context.stdout.write(`${totals}\n`);
+        }
       }
       return 0;
     } finally {

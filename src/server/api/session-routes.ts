@@ -92,6 +92,7 @@ export function describeSession(parts: ApiParts, row: SessionRow) {
     workspace: row.workspace,
     driver: row.driver,
     flowCount: parts.store.flows.count(row.id),
+    recording: parts.store.flows.recordingTotals(row.id),
     viewers: live?.host.viewerCount ?? 0,
     // A running row without a live terminal belongs to another process (e.g. `warren run`).
     attachable: live !== undefined,
