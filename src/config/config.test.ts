@@ -48,6 +48,20 @@ describe('warren.yaml', () => {
     expect(config.model_list).toHaveLength(1);
   });
 
+  it('reads sandbox.protectedPaths as true, false or a list change, with paths inside the workspace only', () => {
+    expect(parseConfig('', 'w.yaml').sandbox.protectedPaths).toBeUndefined();
+    expect(parseConfig('sandbox:\n  protectedPaths: false\n', 'w.yaml').sandbox.protectedPaths).toBe(false);
+    expect(
+      parseConfig('sandbox:\n  protectedPaths:\n    add: [tools/hooks]\n    remove: [.vscode]\n', 'w.yaml')
+        .sandbox.protectedPaths,
+    ).toEqual({ add: ['tools/hooks'], remove: ['.vscode'] });
+    for (const path of ['/etc/profile', '../outside', 'a/./b'])
+      expect(
+        () => parseConfig(`sandbox:\n  protectedPaths:\n    add: ["${path}"]\n`, 'w.yaml'),
+        path,
+      ).toThrow(/sandbox\.protectedPaths\.add\.0: a path relative to the workspace/);
+  });
+
   it('refuses invalid YAML with the file name', () => {
     expect(() => parseConfig('a: [', 'bad.yaml')).toThrow(/bad\.yaml is not valid YAML/);
   });

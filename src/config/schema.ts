@@ -20,6 +20,15 @@ const sizeSchema = z
   ])
   .describe('bytes, or a size like 512m, 4g');
 
+/** A path inside the workspace, as protected-path settings name one. */
+const workspacePathSchema = z
+  .string()
+  .min(1)
+  .refine(
+    (path) => !path.startsWith('/') && !path.split('/').some((part) => ['', '.', '..'].includes(part)),
+    'a path relative to the workspace, such as tools/hooks (no leading "/", no "." or "..")',
+  );
+
 /** A secret the agent uses but cannot read (src/proxy/secrets*.ts): a placeholder inside, the value swapped in by the proxy. */
 const secretSchema = z
   .object({
@@ -134,6 +143,20 @@ export const warrenConfigSchema = z
           .optional()
           .describe(
             "size of a session's /dev/shm (tmpfs); absent: a sixteenth of the host's RAM up to 1 GiB",
+          ),
+        protectedPaths: z
+          .union([
+            z.boolean(),
+            z
+              .object({
+                add: z.array(workspacePathSchema).default([]),
+                remove: z.array(workspacePathSchema).default([]),
+              })
+              .strict(),
+          ])
+          .optional()
+          .describe(
+            'files in the workspace the host runs on ordinary actions (.git config and hooks, .envrc, .bashrc, .mcp.json, .vscode/, …): read-only or private inside, checked and neutralised when the session ends (docs/sandbox.md, "Protected paths"). Absent or true: the built-in list; false: none (the opt-out); { add, remove }: the list with workspace-relative paths added or removed ("remove: [.git]" turns the git protection off)',
           ),
       })
       .strict()

@@ -38,6 +38,7 @@ export { DRIVER_NAMES, resolveDriver, type DriverOptions } from './resolve.js';
 export { runSandboxed, type SandboxRunResult, type SandboxStdio } from './run.js';
 export {
   formatProtectedPathsReport,
+  isProtectedPathsReport,
   ROOT_ENTRIES,
   type ProtectedPathChange,
   type ProtectedPathsReport,

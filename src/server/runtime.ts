@@ -150,6 +150,9 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           runDir: home.runDir,
           tokens: runtime.sessionTokens,
           egress: () => runtime.sessionEgress(),
+          ...(config.sandbox.protectedPaths !== undefined
+            ? { protectedPaths: config.sandbox.protectedPaths }
+            : {}),
         };
       },
       isSessionLive(sessionId) {

@@ -6,6 +6,8 @@ import type { EgressProxy, ForwardHook, HostPolicy, ProxyListener } from '../pro
 import {
   defaultSandboxLimits,
   type LaunchPlan,
+  type ProtectedPathsReport,
+  type ProtectedPathsSetting,
   type SandboxDriver,
   type SandboxLimits,
 } from '../sandbox/index.js';
@@ -28,6 +30,8 @@ export interface SessionParts {
   tokens?: SessionTokenIssuer;
   /** Called once per session: variables to add inside (secret placeholders) and proxy hooks to run. */
   egress?: () => SessionEgress;
+  /** The configured protected paths (sandbox.protectedPaths) for sessions that do not choose; absent: the default. */
+  protectedPaths?: ProtectedPathsSetting;
 }
 
 /** What the egress side contributes to one session besides its policy. */
@@ -53,6 +57,8 @@ export interface SessionOptions {
   image?: string;
   /** Let the command run rootless podman of its own (bwrap driver; docs/containers.md). */
   nestedContainers?: boolean;
+  /** This session's protected paths (docs/sandbox.md); absent: the parts' (the config's). */
+  protectedPaths?: ProtectedPathsSetting;
   tty: boolean;
   env?: Record<string, string>;
   onKeylog?: (line: Buffer) => void;
@@ -70,6 +76,7 @@ export interface PreparedSession {
   plan: LaunchPlan;
   /** Replaces the policy the proxy applies to this session's next requests (e.g. "allow this host"). */
   setPolicy(policy: HostPolicy): void;
+  /** Ends the session; what it did to protected paths is then in its row (`details.protectedPaths`). */
   finish(exit: SessionExit | { error: string }): Promise<void>;
 }
 
@@ -120,6 +127,7 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
     };
     listener = await parts.proxy.listen({ path: socketPath }, proxySession);
     token = parts.tokens?.issue(id);
+    const protectedPathsSetting = options.protectedPaths ?? parts.protectedPaths;
     const plan = await parts.driver.plan({
       sessionId: id,
       workspace: options.workspace,
@@ -133,6 +141,7 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
       ...(options.caches?.length ? { caches: options.caches } : {}),
       ...(options.image ? { image: options.image } : {}),
       ...(options.nestedContainers ? { nestedContainers: true } : {}),
+      ...(protectedPathsSetting !== undefined ? { protectedPaths: protectedPathsSetting } : {}),
       tty: options.tty,
       command: options.command,
       // The user's variables may not replace a secret's placeholder.
@@ -157,24 +166,28 @@ export async function prepareSession(parts: SessionParts, options: SessionOption
       async finish(exit) {
         if (finished) return;
         finished = true;
+        let protectedPaths: ProtectedPathsReport | undefined;
         try {
+          // Before cleanup, which would settle them unseen: the report stays with the session.
+          protectedPaths = await plan.settleProtectedPaths?.();
           await plan.cleanup();
         } finally {
           await undo();
           parts.store.flows.flush();
           const row = parts.store.sessions.get(id);
+          const details = { ...row?.details, ...(protectedPaths ? { protectedPaths } : {}) };
           if ('error' in exit) {
             parts.store.sessions.update(id, {
               state: 'failed',
               endedAt: Date.now(),
-              details: { ...row?.details, error: exit.error },
+              details: { ...details, error: exit.error },
             });
           } else {
             parts.store.sessions.update(id, {
               state: 'ended',
               endedAt: Date.now(),
               exitCode: exit.code ?? -1,
-              details: { ...row?.details, signal: exit.signal },
+              details: { ...details, signal: exit.signal },
             });
           }
         }

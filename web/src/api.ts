@@ -46,7 +46,23 @@ export interface SessionView {
   limits: { limit: string; value: number; mechanism: string }[];
   /** Default limits the server could not enforce for this session (no writable cgroup), with why. */
   unenforcedLimits: { limit: string; value: number; reason: string }[];
+  /** What the session did to files the host runs (docs/sandbox.md, "Protected paths"); null until it ends. */
+  protectedPaths: ProtectedPathsView | null;
   error: string | null;
+}
+
+export interface ProtectedPathsView {
+  changes: {
+    path: string;
+    change: 'created' | 'changed' | 'deleted';
+    outcome: 'kept-private' | 'quarantined' | 'sanitized' | 'failed';
+    movedTo?: string;
+    why: string;
+    diff?: string;
+    error?: string;
+  }[];
+  carried: string[];
+  notes: string[];
 }
 
 export interface FlowSummary {

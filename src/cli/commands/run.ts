@@ -3,7 +3,13 @@ import { constants, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { WarrenError } from '../../errors/index.js';
 import { flowsToHar } from '../../proxy/index.js';
-import { defaultSandboxLimits, formatBytes, type SandboxLimits } from '../../sandbox/index.js';
+import {
+  defaultSandboxLimits,
+  formatBytes,
+  formatProtectedPathsReport,
+  isProtectedPathsReport,
+  type SandboxLimits,
+} from '../../sandbox/index.js';
 import {
   exitStatus,
   limitSettingsOfConfig,
@@ -49,6 +55,8 @@ Options:
   --cache KIND        mount a shared package cache (repeatable): npm, pip, cargo, go, gradle, apt
   --nested-containers let COMMAND run rootless podman inside (bwrap only; allows nested user
                       namespaces, see "Nested containers" in docs/containers.md)
+  --no-protect        leave the workspace's protected paths (.git config and hooks, .envrc, .bashrc,
+                      .vscode/, …) writable and unchecked (default: sandbox.protectedPaths)
   --memory SIZE       memory of the whole session, e.g. 2g (default: ${shown.memoryBytes})
   --pids N            processes and threads of the whole session (default: ${shown.pids})
   --cpus N            CPU share, e.g. 1.5 (podman/docker; default: none)
@@ -63,6 +71,11 @@ pids, cpuTime, tmpSize, homeSize, shmSize), else from the defaults above (this h
 A limit set by flag or config that the host cannot enforce fails the run. A default is enforced where
 the host allows (memory needs a writable cgroup: root, or a delegated cgroup v2) and otherwise named in
 one line on stderr. The workspace is bounded only by the filesystem that holds it.
+
+Protected paths: files in the workspace that the host runs on ordinary actions (git status, a new
+shell, opening an editor) are read-only inside; the repository's config and hooks are the session's
+own copy, so git works as usual. When COMMAND ends, what it changed there is listed on stderr and
+nothing of it will run on the host (docs/sandbox.md, "Protected paths").
 
 With a terminal on stdin, COMMAND runs in a pseudo-terminal; otherwise stdin, stdout and stderr reach it
 as pipes that Warren copies (never Warren's own descriptors). Everything is denied by default: add --allow
@@ -158,6 +171,7 @@ export const runCommand: CliCommand = {
         gpu: { type: 'boolean' },
         cache: { type: 'string', multiple: true },
         'nested-containers': { type: 'boolean' },
+        'no-protect': { type: 'boolean' },
         memory: { type: 'string' },
         pids: { type: 'string' },
         cpus: { type: 'string' },
@@ -194,6 +208,7 @@ export const runCommand: CliCommand = {
         caches: [...runtime.config.sandbox.caches, ...(values.cache ?? [])],
         ...(values.image ? { image: values.image } : {}),
         ...(values['nested-containers'] ? { nestedContainers: true } : {}),
+        ...(values['no-protect'] ? { protectedPaths: false } : {}),
         tty: Boolean(context.stdin.isTTY),
         ...(keylog ? { onKeylog: (line: Buffer) => keylog.write(line) } : {}),
       });
@@ -206,6 +221,12 @@ export const runCommand: CliCommand = {
       } finally {
         await session.finish(exit ?? { error: 'the sandbox could not be started' });
       }
+      // Whether piped or not: what the session left for the host to run is the user's to know.
+      const protectedPaths = runtime.store.sessions.get(session.id)?.details.protectedPaths;
+      const report = formatProtectedPathsReport(
+        isProtectedPathsReport(protectedPaths) ? protectedPaths : undefined,
+      );
+      if (report) context.stderr.write(report);
       if (keylog) await new Promise<void>((done) => keylog.end(done));
       if (values.har) {
         const flows = runtime.store.flows.query({ sessionId: session.id, withBodies: true, limit: 100_000 });

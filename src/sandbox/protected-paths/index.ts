@@ -11,6 +11,7 @@ export { prepareWorkspaceProtection, type ProtectionOptions, type WorkspaceProte
 export {
   emptyReport,
   formatProtectedPathsReport,
+  isProtectedPathsReport,
   type ProtectedPathChange,
   type ProtectedPathsReport,
 } from './report.js';

@@ -27,6 +27,13 @@ export interface ProtectedPathsReport {
   notes: string[];
 }
 
+/** Whether a stored value (a session row's details) is a report, as written by settle. */
+export function isProtectedPathsReport(value: unknown): value is ProtectedPathsReport {
+  if (typeof value !== 'object' || value === null) return false;
+  const report = value as Partial<ProtectedPathsReport>;
+  return Array.isArray(report.changes) && Array.isArray(report.carried) && Array.isArray(report.notes);
+}
+
 export function emptyReport(): ProtectedPathsReport {
   return { changes: [], carried: [], notes: [] };
 }
@@ -44,12 +51,23 @@ function outcomeText(change: ProtectedPathChange): string {
   }
 }
 
-/** The report as one block of text for a terminal: a heading, then one entry per path with its diff indented. */
-export function formatProtectedPathsReport(report: ProtectedPathsReport, prefix = 'warren: '): string {
-  if (report.changes.length === 0 && report.notes.length === 0) return '';
-  const lines = [
-    `${prefix}protected paths: the session changed ${report.changes.length} file(s) the host runs; none of it will run:`,
-  ];
+/**
+ * The report as one block of text for a terminal: a heading, then one entry per path with its diff indented.
+ * Empty when there is nothing to say (no report, or a session that changed no protected path).
+ */
+export function formatProtectedPathsReport(
+  report: ProtectedPathsReport | undefined,
+  prefix = 'warren: ',
+): string {
+  if (!report || (report.changes.length === 0 && report.notes.length === 0)) return '';
+  const failed = report.changes.filter((change) => change.outcome === 'failed').length;
+  const heading =
+    report.changes.length === 0
+      ? 'protected paths:'
+      : failed > 0
+        ? `protected paths: the session changed ${report.changes.length} file(s) the host runs; ${failed} could not be neutralised:`
+        : `protected paths: the session changed ${report.changes.length} file(s) the host runs; none of it will run there:`;
+  const lines = [`${prefix}${heading}`];
   for (const change of report.changes) {
     lines.push(`  ${change.path}: ${change.change}, ${outcomeText(change)}`);
     for (const line of (change.diff ?? '').split('\n').filter((text) => text.length > 0))

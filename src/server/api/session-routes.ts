@@ -2,7 +2,7 @@ import { totalmem } from 'node:os';
 import { resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { WarrenError } from '../../errors/index.js';
-import { CACHE_DEFINITIONS, CACHE_KINDS } from '../../sandbox/index.js';
+import { CACHE_DEFINITIONS, CACHE_KINDS, isProtectedPathsReport } from '../../sandbox/index.js';
 import {
   limitDefaults,
   resolvePreset,
@@ -102,6 +102,8 @@ export function describeSession(parts: ApiParts, row: SessionRow) {
     // How each limit is enforced, and the default limits this host could not enforce (prepareSession).
     limits: Array.isArray(row.details.limits) ? row.details.limits : [],
     unenforcedLimits: Array.isArray(row.details.unenforcedLimits) ? row.details.unenforcedLimits : [],
+    // What the session did to files the host runs (docs/sandbox.md, "Protected paths"); null until it ends.
+    protectedPaths: isProtectedPathsReport(row.details.protectedPaths) ? row.details.protectedPaths : null,
     error: typeof row.details.error === 'string' ? row.details.error : null,
   };
 }

@@ -3,6 +3,7 @@ import type { AppContext } from '../app-context.js';
 import { clear, element, formatAge } from '../dom.js';
 import { openTerminalView, type TerminalView } from '../terminal-view.js';
 import { policyPanel } from './policy-panel.js';
+import { renderProtectedPaths } from './protected-paths-panel.js';
 import { trafficPanel } from './traffic-panel.js';
 
 /** After this long without output, a session in a hidden tab is probably waiting for its user. */
@@ -106,6 +107,10 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
   const state = element('span', { class: 'state', attributes: { id: 'session-state' } });
   const status = element('span', { class: 'muted', attributes: { id: 'terminal-status' } });
   const terminalBox = element('div', { class: 'terminal', attributes: { id: 'terminal' } });
+  const protectedPaths = element('section', {
+    class: 'protected-paths',
+    attributes: { id: 'protected-paths', hidden: '' },
+  });
   const usage = element('div', { class: 'usage' });
   let terminal: TerminalView | undefined;
   let quietTimer: number | undefined;
@@ -168,6 +173,7 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
     state.textContent = session.state === 'ended' ? `ended (exit ${session.exitCode ?? '?'})` : session.state;
     state.className = `state state-${session.state}`;
     stop.disabled = session.state !== 'running' || !session.attachable;
+    renderProtectedPaths(protectedPaths, session.protectedPaths);
   };
   stop.addEventListener('click', () => {
     context.api
@@ -196,6 +202,7 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
         stop,
         remove,
       ),
+      protectedPaths,
       terminalBox,
       keyRow(() => terminal),
       tabBar,
