@@ -85,8 +85,8 @@ export interface ListenerContext {
   /** Sockets to destroy on close. */
   sockets: Set<Duplex>;
   /**
-   * The flow of the latest request on each client socket (or its CONNECT, or its upgrade), so that a
-   * parse error in the middle of a request, or a handler that throws, finishes that flow.
+   * The flow in flight on each client socket (a request, a CONNECT or an upgrade), so that a parse error
+   * in the middle of a request, or a handler that throws, finishes that flow (see recorder.ts).
    */
   recorders: WeakMap<Duplex, FlowRecorder>;
   /**

@@ -41,6 +41,7 @@ function recorderFor(
     httpVersion: `HTTP/${request.httpVersion}`,
     rawHeaders: request.rawHeaders,
     tls: tlsOf(tunnel, target),
+    socket: request.socket,
   });
 }
 
@@ -57,7 +58,6 @@ export function handleRequest(
     context.listenerHost,
   );
   const recorder = recorderFor(context, request, target, tunnel);
-  context.recorders.set(request.socket, recorder);
   if (target.kind === 'bad-request') {
     recorder.decided({ decision: 'deny', reason: target.problem });
     answerRequest(recorder, request, response, badRequestAnswer(target.problem));

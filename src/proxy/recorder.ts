@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { createBodyCapture, EMPTY_BODY, bodyFromText, type BodyCapture } from './capture.js';
+import type { Duplex } from 'node:stream';
 import type { ListenerContext } from './context.js';
 import type { CapturedBody, FlowPolicy, FlowRecord, FlowTls, Header } from './flow.js';
 import { redactRawHeaders } from './redact.js';
@@ -33,6 +34,11 @@ export interface FlowStart {
   tls: FlowTls;
   /** Epoch ms; default now. */
   startedAt?: number;
+  /**
+   * The client socket it arrived on. While the flow is in flight it is the socket's current flow
+   * (`ListenerContext.recorders`): a parse error or a failure on that socket finishes this flow.
+   */
+  socket?: Duplex;
 }
 
 /** Everything Warren itself answers (refusals, errors, hook answers) takes this shape. */
@@ -99,8 +105,9 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
   let sentAt = 0;
   let headersAt = 0;
   let finished = false;
+  const socket = start.socket;
 
-  return {
+  const self: FlowRecorder = {
     flow,
     requestBody,
     responseBody,
@@ -141,6 +148,8 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
     finish(error) {
       if (finished) return;
       finished = true;
+      // Off the socket's books: an idle keep-alive connection must not hold a finished flow's bodies.
+      if (socket && context.recorders.get(socket) === self) context.recorders.delete(socket);
       flow.request.body = requestBody.result();
       if (flow.response && !responseBodyFixed) flow.response.body = responseBody.result();
       flow.durationMs = Date.now() - flow.startedAt;
@@ -159,4 +168,6 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
       }
     },
   };
+  if (socket) context.recorders.set(socket, self);
+  return self;
 }

@@ -29,6 +29,7 @@ function trackSocket(context: ListenerContext, socket: Duplex): void {
 function connectRecorder(
   context: ListenerContext,
   request: IncomingMessage,
+  socket: Duplex,
   host: string,
   port: number,
 ): FlowRecorder {
@@ -42,6 +43,7 @@ function connectRecorder(
     httpVersion: `HTTP/${request.httpVersion}`,
     rawHeaders: request.rawHeaders,
     tls: { mode: 'none' },
+    socket,
   });
 }
 
@@ -55,16 +57,14 @@ export function handleConnect(
   const targetText = request.url ?? '';
   const authority = parseAuthority(targetText, undefined);
   if (!authority) {
-    const recorder = connectRecorder(context, request, targetText.slice(0, 300), 0);
-    context.recorders.set(socket, recorder);
+    const recorder = connectRecorder(context, request, socket, targetText.slice(0, 300), 0);
     const problem = `the CONNECT target "${targetText.slice(0, 300)}" is not host:port with a port from 1 to 65535`;
     recorder.decided({ decision: 'deny', reason: problem });
     answerSocket(recorder, socket, badRequestAnswer(problem));
     return;
   }
   const { host, port } = authority;
-  const recorder = connectRecorder(context, request, host, port);
-  context.recorders.set(socket, recorder);
+  const recorder = connectRecorder(context, request, socket, host, port);
   if (host === GATEWAY_HOSTNAME) {
     openTunnel(context, socket, head, recorder, {
       decision: { ...GATEWAY_POLICY },
@@ -99,7 +99,7 @@ export function refuseNestedConnect(
 ): void {
   const tunnel = context.tunnels.get(socket);
   const target = parseAuthority(request.url ?? '', undefined);
-  const recorder = connectRecorder(context, request, target?.host ?? '', target?.port ?? 0);
+  const recorder = connectRecorder(context, request, socket, target?.host ?? '', target?.port ?? 0);
   recorder.flow.tls = tunnel?.tls ?? recorder.flow.tls;
   const problem = 'CONNECT inside a CONNECT tunnel';
   recorder.decided({ decision: 'deny', reason: problem });
@@ -134,6 +134,8 @@ function openTunnel(
       intercept(context, socket, tunnel, recorder);
     } else if (HTTP_METHOD_START.test(first.subarray(0, 16).toString('latin1'))) {
       context.tunnels.set(socket, tunnel);
+      // From here the requests inside are the flows of this socket; the CONNECT leaves none of its own.
+      context.recorders.delete(socket);
       context.innerServer.emit('connection', socket);
       // The HTTP server now listens for 'data'; hand it the bytes already read.
       socket.emit('data', first);

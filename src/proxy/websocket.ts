@@ -67,8 +67,8 @@ export function handleUpgrade(
     httpVersion: `HTTP/${request.httpVersion}`,
     rawHeaders: request.rawHeaders,
     tls: tunnel?.tls ?? { mode: 'none' },
+    socket,
   });
-  context.recorders.set(socket, recorder);
   const what = `${recorder.flow.method} ${recorder.flow.url} (WebSocket)`;
   const reject = (reply: WarrenAnswer): void => answerSocket(recorder, socket, reply);
   const bodyProblem = upgradeBodyProblem(request);
