@@ -23,9 +23,13 @@ export const TREE_LIMIT_BYTES = 32 * 1024 * 1024;
 
 export class TreeTooLargeError extends Error {}
 
-/** Reads a path without following any link; undefined when it does not exist. Sockets and devices are skipped. */
+/**
+ * Reads a path without following any link; undefined when it does not exist. Sockets and devices are left out, and
+ * so are the entries `skip` names.
+ */
 export async function readTree(
   path: string,
+  options: { skip?: (name: string) => boolean } = {},
   budget = { bytes: TREE_LIMIT_BYTES },
 ): Promise<TreeNode | undefined> {
   const stats = await lstat(path).catch(() => undefined);
@@ -37,11 +41,13 @@ export async function readTree(
     return { kind: 'file', content: await readFile(path), mode: stats.mode & 0o777 };
   }
   if (!stats.isDirectory()) return undefined;
+  const names = (await readdir(path)).filter((name) => !options.skip?.(name)).sort();
+  const nodes = await Promise.all(names.map((name) => readTree(join(path, name), options, budget)));
   const entries = new Map<string, TreeNode>();
-  for (const name of (await readdir(path)).sort()) {
-    const node = await readTree(join(path, name), budget);
+  names.forEach((name, index) => {
+    const node = nodes[index];
     if (node) entries.set(name, node);
-  }
+  });
   return { kind: 'folder', entries };
 }
 

@@ -144,7 +144,8 @@ export async function prepareGitView(options: {
     const name = entry.name;
     const path = join(real, name);
     if (PROTECTED.has(name)) {
-      const node = await readTree(path);
+      // Sample hooks never run: the session's copy of hooks/ holds the real ones only.
+      const node = await readTree(path, { skip: (file) => name === 'hooks' && file.endsWith('.sample') });
       if (!node) continue;
       start.set(name, node);
       await writeTree(join(view, name), node);
@@ -233,7 +234,12 @@ export async function prepareGitView(options: {
 
   async function settle(report: ProtectedPathsReport): Promise<void> {
     for (const name of protectedNames)
-      reportProtected(report, name, start.get(name), await readTree(join(view, name)).catch(() => undefined));
+      reportProtected(
+        report,
+        name,
+        start.get(name),
+        await readTree(join(view, name), { skip: (file) => file.endsWith('.sample') }).catch(() => undefined),
+      );
     const names = new Set([...(await readdir(view)), ...start.keys()]);
     for (const name of [...names].sort()) {
       if (PROTECTED.has(name)) continue;
