@@ -1,6 +1,8 @@
+import { constants } from 'node:fs';
 import {
   chmod,
   lchown,
+  open,
   lstat,
   mkdir,
   readdir,
@@ -49,6 +51,17 @@ export async function readTree(
     if (node) entries.set(name, node);
   });
   return { kind: 'folder', entries };
+}
+
+/** A regular file's content, never through a link at its last component; undefined for anything else. */
+export async function readRegularFile(path: string): Promise<Buffer | undefined> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    return (await handle.stat()).isFile() ? await handle.readFile() : undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Writes a tree read by readTree at `path` (which must not exist), owned by `owner` when given. */

@@ -10,6 +10,7 @@ import {
 } from './catalog.js';
 import { configReferencedPaths } from './config-references.js';
 import { prepareGitView, type GitView } from './git-view.js';
+import { readRegularFile } from './file-tree.js';
 import { describeContent } from './line-diff.js';
 import { readOnlyInPlace, type ProtectionMount } from './mounts.js';
 import { emptyReport, type ProtectedPathsReport } from './report.js';
@@ -38,6 +39,18 @@ type StartState =
   | { kind: 'link'; target: string }
   | { kind: 'file'; content: Buffer };
 
+/** The first folder on the way to `path` (a workspace-relative prefix) that is now a link or not a folder. */
+async function firstLinkOnWay(workspace: string, path: string): Promise<string | undefined> {
+  const parts = path.split('/');
+  for (let index = 1; index < parts.length; index += 1) {
+    const prefix = parts.slice(0, index).join('/');
+    const stats = await lstat(join(workspace, prefix)).catch(() => undefined);
+    if (!stats) return undefined;
+    if (!stats.isDirectory()) return prefix;
+  }
+  return undefined;
+}
+
 /** The path's state, or `unreachable` when a link or a non-folder lies on its way from the workspace root. */
 async function stateOf(workspace: string, path: string): Promise<StartState | 'unreachable'> {
   const parts = path.split('/');
@@ -56,7 +69,7 @@ async function sameAsStart(workspace: string, path: string, start: StartState): 
   const now = await stateOf(workspace, path);
   if (now === 'unreachable') return false;
   if (start.kind === 'file') {
-    const content = await readFile(join(workspace, path)).catch(() => undefined);
+    const content = await readRegularFile(join(workspace, path));
     return content !== undefined && content.equals(start.content);
   }
   if (start.kind === 'link') return now.kind === 'link' && now.target === start.target;
@@ -185,11 +198,23 @@ export async function prepareWorkspaceProtection(
         'the protected paths',
         async () => {
           for (const [path, start] of starts) {
-            if (start.kind === 'bound' || (await sameAsStart(workspace, path, start))) continue;
-            const now = await readFile(join(workspace, path)).catch(() => undefined);
+            if (start.kind === 'bound') continue;
+            const why = whyOf.get(path) ?? GIT_ENTRY.why;
+            // A folder on the way became a link: renaming through it could rename a host file outside the
+            // workspace, and the host would follow it to whatever the session put there. The link itself goes.
+            const link = await firstLinkOnWay(workspace, path);
+            if (link !== undefined) {
+              await quarantine(context, join(workspace, link), {
+                change: 'changed',
+                why: `${path} is behind it: ${why}`,
+              });
+              continue;
+            }
+            if (await sameAsStart(workspace, path, start)) continue;
+            const now = await readRegularFile(join(workspace, path));
             await quarantine(context, join(workspace, path), {
               change: start.kind === 'absent' ? 'created' : 'changed',
-              why: whyOf.get(path) ?? GIT_ENTRY.why,
+              why,
               ...(now ? { diff: describeContent(now) } : {}),
             });
           }

@@ -17,6 +17,7 @@ import { selectProtectedEntries } from './catalog.js';
 import { configReferencedPaths } from './config-references.js';
 import { readConfigEntries, sanitizedConfigText } from './git-config.js';
 import { prepareGitView } from './git-view.js';
+import { prepareWorkspaceProtection } from './protect.js';
 import { diffLines } from './line-diff.js';
 import { HIDDEN_GIT_DIR } from './mounts.js';
 import { emptyReport, formatProtectedPathsReport } from './report.js';
@@ -201,6 +202,39 @@ describe('neutraliseGitDirs', () => {
     expect(byPath.get('bare.git/commondir')?.outcome).toBe('quarantined');
     expect(existsSync(join(workspace, 'old/.git/hooks/pre-commit'))).toBe(true);
     expect(readFileSync(join(outside, '.git/config'), 'utf8')).toContain('host-owned');
+  });
+});
+
+describe('prepareWorkspaceProtection', () => {
+  it('never renames or reads through a link the session put on the way, and moves the link aside', async () => {
+    const outside = join(root, 'outside');
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'profile'), 'host file\n');
+    writeFileSync(join(outside, 'secret'), 'host secret\n');
+    mkdirSync(join(workspace, 'tools'));
+    const stateFolder = join(root, 'state');
+    mkdirSync(stateFolder);
+    const protection = await prepareWorkspaceProtection({
+      workspace,
+      stateFolder,
+      sessionId: 's-2',
+      setting: { add: ['tools/profile'] },
+    });
+    expect(protection?.mounts).toEqual([]);
+    await protection?.markStarted();
+    // The session: tools becomes a link out of the workspace, .envrc a link to a host file.
+    rmSync(join(workspace, 'tools'), { recursive: true });
+    symlinkSync(outside, join(workspace, 'tools'));
+    symlinkSync(join(outside, 'secret'), join(workspace, '.envrc'));
+    const report = await protection?.settle();
+
+    expect(readFileSync(join(outside, 'profile'), 'utf8')).toBe('host file\n');
+    expect(existsSync(join(workspace, 'tools'))).toBe(false);
+    expect(report?.changes.map((change) => [change.path, change.outcome, change.movedTo])).toEqual([
+      ['.envrc', 'quarantined', '.envrc.warren-quarantine-s-2'],
+      ['tools', 'quarantined', 'tools.warren-quarantine-s-2'],
+    ]);
+    expect(JSON.stringify(report)).not.toContain('host secret');
   });
 });
 

@@ -1,8 +1,9 @@
 import type { BigIntStats, Dirent } from 'node:fs';
-import { lchown, lstat, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { lchown, lstat, readdir, rename, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { GIT_DIR_PROTECTED_NAMES, GIT_ENTRY } from './catalog.js';
 import { readConfigEntries, isSafeConfigKey, sanitizedConfigText } from './git-config.js';
+import { readRegularFile } from './file-tree.js';
 import { describeContent } from './line-diff.js';
 import type { ProtectedPathChange, ProtectedPathsReport } from './report.js';
 
@@ -69,7 +70,7 @@ async function sanitizeConfig(context: ScanContext, path: string, stats: BigIntS
     outcome: 'quarantined',
   };
   try {
-    const content = await readFile(path);
+    const content = (await readRegularFile(path)) ?? Buffer.alloc(0);
     const target = await quarantineName(path, context.sessionId);
     await rename(path, target);
     change.movedTo = relative(context, target);
@@ -102,7 +103,7 @@ async function checkGitDir(context: ScanContext, folder: string): Promise<void> 
     if (!changedInSession(stats, context)) continue;
     if (name === 'config' && stats.isFile()) await sanitizeConfig(context, path, stats);
     else {
-      const content = stats.isFile() ? await readFile(path).catch(() => undefined) : undefined;
+      const content = stats.isFile() ? await readRegularFile(path) : undefined;
       await quarantine(context, path, {
         change: kindOfChange(stats, context),
         why: GIT_ENTRY.why,
@@ -120,7 +121,7 @@ async function checkHooks(context: ScanContext, folder: string): Promise<void> {
     const path = join(folder, name);
     const stats = await lstat(path, { bigint: true }).catch(() => undefined);
     if (!stats || !changedInSession(stats, context)) continue;
-    const content = stats.isFile() ? await readFile(path).catch(() => undefined) : undefined;
+    const content = stats.isFile() ? await readRegularFile(path) : undefined;
     await quarantine(context, path, {
       change: kindOfChange(stats, context),
       why: 'git runs it on the matching command (commit, checkout, merge, push, …)',
