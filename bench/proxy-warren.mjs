@@ -1,10 +1,14 @@
-// Warren's egress proxy for the benchmark, with a sink that does real work: batched SQLite inserts.
+// Warren's egress proxy for the benchmark, with a sink that does real work. By default the sink is
+// Warren's own store (dist/store: one commit per flow, written before the response's last byte);
+// WARREN_BENCH_SINK=batched uses a sink that batch-inserts every 20 ms instead (Warren before it made
+// flows durable at once), to measure what durability costs.
 // Prints its port on stdout; prints the number of recorded flows on stderr when it gets SIGTERM.
 import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateAuthority, createEgressProxy, policyFromArguments } from '../dist/proxy/index.js';
+import { openStore } from '../dist/store/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
 const database = new Database(join(dir, 'flows.db'));
@@ -37,15 +41,16 @@ const insertAll = database.transaction((flows) => {
 });
 let batch = [];
 let recorded = 0;
+let countRecorded = () => recorded;
 let scheduled = false;
-const flush = () => {
+let flush = () => {
   scheduled = false;
   const flows = batch;
   batch = [];
   insertAll(flows);
   recorded += flows.length;
 };
-const sink = {
+const batchedSink = {
   record(flow) {
     batch.push(flow);
     if (!scheduled) {
@@ -54,6 +59,13 @@ const sink = {
     }
   },
 };
+
+const store = process.env.WARREN_BENCH_SINK === 'batched' ? undefined : openStore(join(dir, 'warren.db'));
+const sink = store ? store.flows : batchedSink;
+if (store) {
+  flush = () => undefined;
+  countRecorded = () => store.flows.count('bench');
+}
 
 const ca = await createCertificateAuthority({ dir: join(dir, 'ca') });
 const proxy = createEgressProxy({ ca, sink });
@@ -64,6 +76,6 @@ const listener = await proxy.listen(
 process.stdout.write(`${listener.address}\n`);
 process.on('SIGTERM', () => {
   flush();
-  process.stderr.write(`recorded ${recorded}\n`);
+  process.stderr.write(`recorded ${countRecorded()}\n`);
   process.exit(0);
 });

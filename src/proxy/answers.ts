@@ -114,9 +114,10 @@ export function answerRequest(
   error?: string,
 ): void {
   request.resume();
-  sendAnswer(response, reply);
+  // Recorded before it is sent: a flow is in the store before its client can have the whole answer.
   recorder.answered(reply);
   recorder.finish(error);
+  sendAnswer(response, reply);
 }
 
 /** Answers on a raw socket (CONNECT, upgrades) with `reply` and closes it; records and finishes the flow. */
@@ -126,7 +127,7 @@ export function answerSocket(
   reply: WarrenAnswer,
   error?: string,
 ): void {
-  writeAnswerToSocket(socket, reply);
   recorder.answered(reply);
   recorder.finish(error);
+  writeAnswerToSocket(socket, reply);
 }

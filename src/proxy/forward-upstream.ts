@@ -108,6 +108,7 @@ function relayResponse(
   let timer: NodeJS.Timeout | undefined;
   let sink: BodySink | undefined;
   let awaitingDrain = false;
+  let corked = false;
 
   const finish = (error?: string): void => {
     clearTimeout(timer);
@@ -155,6 +156,16 @@ function relayResponse(
     onData(chunk) {
       recorder.responseBody.add(chunk);
       sink?.write(chunk);
+      // Held until this tick ends: when the chunk is the body's last, onEnd records the flow first, so
+      // the client never has a whole response whose flow is not yet in the store (store/batch.ts).
+      if (!corked) {
+        corked = true;
+        response.cork();
+        process.nextTick(() => {
+          corked = false;
+          response.uncork();
+        });
+      }
       const flowing = response.write(chunk);
       if (!flowing && !awaitingDrain) {
         awaitingDrain = true;
@@ -167,8 +178,8 @@ function relayResponse(
     },
     onEnd() {
       sink?.end(true);
-      response.end();
       finish();
+      response.end();
     },
     onError: fail,
   };

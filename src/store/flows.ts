@@ -1,5 +1,5 @@
 import type { FlowRecord, FlowSink } from '../proxy/index.js';
-import { createBatchWriter } from './batch.js';
+import { createRecordWriter, type WriterStatus } from './batch.js';
 import type { Migration, SqliteDatabase } from './database.js';
 
 export const flowsMigrations: Migration[] = [
@@ -60,13 +60,15 @@ export interface RecordingTotals {
 }
 
 export interface FlowRepository extends FlowSink {
-  /** Writes everything queued so far. Called on a timer and on close. */
+  /** Retries the flows the disk refused so far (each flow is otherwise written as it is recorded). */
   flush(): void;
+  /** Flows held in memory because the disk refused them, and flows given up. */
+  status(): WriterStatus;
   query(query?: FlowQuery): StoredFlow[];
   get(id: string): StoredFlow | undefined;
   count(sessionId: string): number;
   recordingTotals(sessionId: string): RecordingTotals;
-  /** Stops the timer and flushes. */
+  /** Stops retrying after a last attempt. */
   close(): void;
 }
 
@@ -92,53 +94,70 @@ function metaOf(flow: FlowRecord): string {
   return JSON.stringify(flow, (key, value: unknown) => (key === 'data' ? undefined : value));
 }
 
+/** What a flow held in memory costs: its bodies and about a kilobyte of metadata. */
+function flowSize(flow: FlowRecord): number {
+  return 1024 + flow.request.body.data.length + (flow.response?.body.data.length ?? 0);
+}
+
 /**
- * Flows arrive on the proxy's hot path: `record` only queues; a timer writes the queue in one
- * transaction, so recording costs the proxy a push and SQLite one commit per batch.
+ * Flows arrive on the proxy's hot path and are written as they are recorded, one commit each
+ * (batch.ts), so a flow is durable before the proxy releases its response's last byte.
  */
 export function createFlowRepository(
   database: SqliteDatabase,
-  options: { flushIntervalMs?: number; maxBatch?: number; onRecorded?: (flow: FlowRecord) => void } = {},
+  options: {
+    onRecorded?: (flow: FlowRecord) => void;
+    onStatus?: (status: WriterStatus) => void;
+    maxPendingBytes?: number;
+    retryIntervalMs?: number;
+  } = {},
 ): FlowRepository {
   const insert = database.prepare(
     `INSERT OR IGNORE INTO flows (id, session_id, started_at, method, host, status, decision, meta, request_body,
        response_body, stored_bytes, dropped_bytes, metadata_only)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const writeBatch = database.transaction((flows: FlowRecord[]) => {
-    for (const flow of flows) {
-      const meta = metaOf(flow);
-      const requestBody = flow.request.body.data;
-      const responseBody = flow.response?.body.data ?? emptyBody;
-      insert.run(
-        flow.id,
-        flow.sessionId,
-        flow.startedAt,
-        flow.method,
-        flow.host,
-        flow.response?.status ?? null,
-        flow.policy.decision,
-        meta,
-        requestBody.length > 0 ? requestBody : null,
-        responseBody.length > 0 ? responseBody : null,
-        Buffer.byteLength(meta) + requestBody.length + responseBody.length,
-        flow.recording?.droppedBytes ?? 0,
-        flow.recording?.metadataOnly ? 1 : 0,
-      );
-    }
-  });
-  const batches = createBatchWriter(writeBatch, {
-    flushIntervalMs: options.flushIntervalMs ?? 50,
-    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-  });
-  const flush = batches.flush;
+  const insertOne = (flow: FlowRecord) => {
+    const meta = metaOf(flow);
+    const requestBody = flow.request.body.data;
+    const responseBody = flow.response?.body.data ?? emptyBody;
+    insert.run(
+      flow.id,
+      flow.sessionId,
+      flow.startedAt,
+      flow.method,
+      flow.host,
+      flow.response?.status ?? null,
+      flow.policy.decision,
+      meta,
+      requestBody.length > 0 ? requestBody : null,
+      responseBody.length > 0 ? responseBody : null,
+      Buffer.byteLength(meta) + requestBody.length + responseBody.length,
+      flow.recording?.droppedBytes ?? 0,
+      flow.recording?.metadataOnly ? 1 : 0,
+    );
+  };
+  const insertMany = database.transaction((flows: FlowRecord[]) => flows.forEach(insertOne));
+  const writer = createRecordWriter<FlowRecord>(
+    // One row needs no explicit transaction: the INSERT commits on its own.
+    (flows) => (flows.length === 1 ? insertOne(flows[0] as FlowRecord) : insertMany(flows)),
+    {
+      records: 'flows',
+      sizeOf: flowSize,
+      ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+      ...(options.maxPendingBytes !== undefined ? { maxPendingBytes: options.maxPendingBytes } : {}),
+      ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    },
+  );
+  const flush = writer.flush;
 
   return {
     record(flow) {
-      batches.push(flow);
+      writer.push(flow);
       options.onRecorded?.(flow);
     },
     flush,
+    status: writer.status,
     query(query = {}) {
       flush();
       const filters: [string, unknown][] = [
@@ -187,6 +206,6 @@ export function createFlowRepository(
         droppedBytes: row.droppedBytes,
       };
     },
-    close: batches.close,
+    close: writer.close,
   };
 }

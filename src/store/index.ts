@@ -5,9 +5,11 @@ import { createFlowRepository, flowsMigrations, type FlowRepository } from './fl
 import { createSessionRepository, sessionsMigrations, type SessionRepository } from './sessions.js';
 import { createTokenRepository, tokensMigrations, type TokenRepository } from './tokens.js';
 import { createUsageRepository, usageMigrations, type UsageRepository } from './usage.js';
+import { DEFAULT_MAX_PENDING_BYTES, type WriterStatus } from './batch.js';
 
 export type { AuthRepository, LoginSessionRow, UserRow } from './auth.js';
 export type { Migration, SqliteDatabase } from './database.js';
+export { DEFAULT_MAX_PENDING_BYTES, type WriterStatus } from './batch.js';
 export type { FlowQuery, FlowRepository, RecordingTotals, StoredFlow } from './flows.js';
 export type { SessionRepository, SessionRow, SessionState } from './sessions.js';
 export type { NewTokenRow, TokenRepository, TokenRow } from './tokens.js';
@@ -20,14 +22,35 @@ export interface Store {
   tokens: TokenRepository;
   usage: UsageRepository;
   auth: AuthRepository;
+  /** The flow and usage writers' state: rows waiting for the disk, rows given up, the last refusal. */
+  writeStatus(): WriterStatus[];
   close(): void;
 }
 
+/** One line for a log or a notice about a writer's state (see StoreOptions.onWriteStatus). */
+export function describeWriteStatus(status: WriterStatus): string {
+  const dropped = status.droppedRows > 0 ? `; ${status.droppedRows} given up so far` : '';
+  if (status.error === undefined) {
+    return `warren: the store takes ${status.records} again; nothing is waiting${dropped}`;
+  }
+  return (
+    `warren: the store refuses ${status.records} (${status.error}); ${status.pendingRows} held in memory ` +
+    `(${Math.round(status.pendingBytes / 1024)} KiB of at most ${DEFAULT_MAX_PENDING_BYTES / 1024 / 1024} MiB) ` +
+    `until the disk takes them again${dropped}`
+  );
+}
+
+export interface StoreOptions {
+  onFlowRecorded?: (flow: FlowRecord) => void;
+  /**
+   * Told when the disk starts refusing flows or usage, when rows are given up past the bound, and when
+   * it takes them again. Absent: a line on stderr (describeWriteStatus).
+   */
+  onWriteStatus?: (status: WriterStatus) => void;
+}
+
 /** Opens Warren's SQLite database (":memory:" for tests) with every table family migrated. */
-export function openStore(
-  path: string,
-  options: { onFlowRecorded?: (flow: FlowRecord) => void } = {},
-): Store {
+export function openStore(path: string, options: StoreOptions = {}): Store {
   const database = openDatabase(path, [
     ...sessionsMigrations,
     ...flowsMigrations,
@@ -35,11 +58,14 @@ export function openStore(
     ...usageMigrations,
     ...authMigrations,
   ]);
-  const flows = createFlowRepository(
-    database,
-    options.onFlowRecorded ? { onRecorded: options.onFlowRecorded } : {},
-  );
-  const usage = createUsageRepository(database);
+  const onStatus =
+    options.onWriteStatus ??
+    ((status: WriterStatus) => process.stderr.write(`${describeWriteStatus(status)}\n`));
+  const flows = createFlowRepository(database, {
+    onStatus,
+    ...(options.onFlowRecorded ? { onRecorded: options.onFlowRecorded } : {}),
+  });
+  const usage = createUsageRepository(database, { onStatus });
   return {
     database,
     sessions: createSessionRepository(database),
@@ -47,6 +73,7 @@ export function openStore(
     tokens: createTokenRepository(database),
     usage,
     auth: createAuthRepository(database),
+    writeStatus: () => [flows.status(), usage.status()],
     close() {
       flows.close();
       usage.close();

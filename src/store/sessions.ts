@@ -71,6 +71,8 @@ export interface SessionRepository {
   /**
    * Marks sessions still starting/running as ended (used at start-up after a crash), except those whose
    * owning process (`details.ownerPid`) `isAlive` says still runs: a concurrent `warren run`, say.
+   * Each one says so: `details.endReason` is "crashed" and `details.error` names the process that
+   * stopped without ending it (a clean end sets neither).
    */
   endAllRunning(now: number, isAlive?: (pid: number) => boolean): number;
   /** Deletes the session and its recorded flows; false when there was no such session. */
@@ -129,12 +131,19 @@ export function createSessionRepository(database: SqliteDatabase): SessionReposi
       const running = database
         .prepare(`SELECT id, details FROM sessions WHERE state IN ('starting', 'running')`)
         .all() as Array<{ id: string; details: string }>;
-      const end = database.prepare(`UPDATE sessions SET state = 'ended', ended_at = ? WHERE id = ?`);
+      const end = database.prepare(
+        `UPDATE sessions SET state = 'ended', ended_at = ?, details = ? WHERE id = ?`,
+      );
       let ended = 0;
       for (const { id, details } of running) {
-        const owner = (JSON.parse(details) as { ownerPid?: unknown }).ownerPid;
+        const parsed = JSON.parse(details) as Record<string, unknown>;
+        const owner = parsed.ownerPid;
         if (typeof owner === 'number' && isAlive(owner)) continue;
-        ended += end.run(now, id).changes;
+        const crash = {
+          endReason: 'crashed',
+          error: `Warren${typeof owner === 'number' ? ` (pid ${owner})` : ''} stopped without ending this session; found at ${new Date(now).toISOString()}`,
+        };
+        ended += end.run(now, JSON.stringify({ ...parsed, ...crash }), id).changes;
       }
       return ended;
     },

@@ -30,10 +30,8 @@ function entry(fields: Partial<UsageRecord>): UsageRecord {
 }
 
 describe('usage repository', () => {
-  it('records calls in batches and summarises them by model, session and day', () => {
-    const usage = createUsageRepository(openDatabase(':memory:', usageMigrations), {
-      flushIntervalMs: 60_000,
-    });
+  it('records calls and summarises them by model, session and day', () => {
+    const usage = createUsageRepository(openDatabase(':memory:', usageMigrations));
     usage.record(entry({}));
     usage.record(
       entry({ stream: true, latencyMs: 30, timeToFirstTokenMs: 4, sessionId: 's1', caller: 'session' }),

@@ -1,5 +1,5 @@
 import type { UsageRecord, UsageSink } from '../gateway/index.js';
-import { createBatchWriter } from './batch.js';
+import { createRecordWriter, type WriterStatus } from './batch.js';
 import type { Migration, SqliteDatabase } from './database.js';
 
 export const usageMigrations: Migration[] = [
@@ -59,10 +59,13 @@ export interface StoredUsage extends UsageRecord {
 }
 
 export interface UsageRepository extends UsageSink {
+  /** Retries the rows the disk refused so far. */
   flush(): void;
+  /** Rows held in memory because the disk refused them, and rows given up. */
+  status(): WriterStatus;
   summarize(groupBy: UsageGroup, query?: UsageQuery): UsageSummaryRow[];
   list(query?: UsageQuery & { limit?: number }): StoredUsage[];
-  /** Stops the timer and flushes. */
+  /** Stops retrying after a last attempt. */
   close(): void;
 }
 
@@ -138,12 +141,16 @@ function whereOf(query: UsageQuery): { sql: string; values: unknown[] } {
 }
 
 /**
- * Usage arrives on the gateway's request path: `record` only queues; a timer writes the queue in
- * one transaction, as the flows repository does.
+ * Usage arrives on the gateway's request path and is written as it is recorded, one commit each; a disk
+ * that refuses it gets it again later (batch.ts), as for flows.
  */
 export function createUsageRepository(
   database: SqliteDatabase,
-  options: { flushIntervalMs?: number; maxBatch?: number } = {},
+  options: {
+    onStatus?: (status: WriterStatus) => void;
+    maxPendingBytes?: number;
+    retryIntervalMs?: number;
+  } = {},
 ): UsageRepository {
   const insert = database.prepare(
     `INSERT INTO gateway_usage (started_at, session_id, token_id, caller, protocol, endpoint, model, upstream,
@@ -151,41 +158,46 @@ export function createUsageRepository(
        reasoning_tokens, latency_ms, ttft_ms, attempts, error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  const writeBatch = database.transaction((entries: UsageRecord[]) => {
-    for (const entry of entries) {
-      insert.run(
-        entry.startedAt,
-        entry.sessionId,
-        entry.tokenId,
-        entry.caller,
-        entry.protocol,
-        entry.endpoint,
-        entry.model,
-        entry.upstream,
-        entry.apiBase,
-        entry.stream ? 1 : 0,
-        entry.status,
-        entry.inputTokens,
-        entry.outputTokens,
-        entry.cacheReadTokens,
-        entry.cacheWriteTokens,
-        entry.reasoningTokens,
-        entry.latencyMs,
-        entry.timeToFirstTokenMs,
-        entry.attempts,
-        entry.error,
-      );
-    }
-  });
-  const batches = createBatchWriter(writeBatch, {
-    flushIntervalMs: options.flushIntervalMs ?? 100,
-    ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}),
-  });
-  const flush = batches.flush;
+  const insertOne = (entry: UsageRecord) =>
+    insert.run(
+      entry.startedAt,
+      entry.sessionId,
+      entry.tokenId,
+      entry.caller,
+      entry.protocol,
+      entry.endpoint,
+      entry.model,
+      entry.upstream,
+      entry.apiBase,
+      entry.stream ? 1 : 0,
+      entry.status,
+      entry.inputTokens,
+      entry.outputTokens,
+      entry.cacheReadTokens,
+      entry.cacheWriteTokens,
+      entry.reasoningTokens,
+      entry.latencyMs,
+      entry.timeToFirstTokenMs,
+      entry.attempts,
+      entry.error,
+    );
+  const insertMany = database.transaction((entries: UsageRecord[]) => entries.forEach(insertOne));
+  const writer = createRecordWriter<UsageRecord>(
+    (entries) => (entries.length === 1 ? insertOne(entries[0] as UsageRecord) : insertMany(entries)),
+    {
+      records: 'usage',
+      // A usage row is a few hundred bytes of numbers and names.
+      sizeOf: (entry) => 512 + (entry.error?.length ?? 0),
+      ...(options.onStatus ? { onStatus: options.onStatus } : {}),
+      ...(options.maxPendingBytes !== undefined ? { maxPendingBytes: options.maxPendingBytes } : {}),
+      ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+    },
+  );
+  const flush = writer.flush;
 
   return {
     record(entry) {
-      batches.push(entry);
+      writer.push(entry);
     },
     flush,
     summarize(groupBy, query = {}) {
@@ -228,6 +240,7 @@ export function createUsageRepository(
         .all(...where.values, limit) as UsageDatabaseRow[];
       return rows.map(fromRow);
     },
-    close: batches.close,
+    status: writer.status,
+    close: writer.close,
   };
 }

@@ -21,7 +21,7 @@ import {
   type PreparedSession,
   type SpawnedSandbox,
 } from '../../sessions/index.js';
-import { openRuntime, type Runtime } from '../../server/runtime.js';
+import { isProcessAlive, openRuntime, type Runtime } from '../../server/runtime.js';
 import type { CliCommand, CliContext } from '../command.js';
 import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
 
@@ -191,6 +191,8 @@ export const runCommand: CliCommand = {
       ...(values.config ? { configPath: resolve(context.cwd, values.config) } : {}),
     });
     try {
+      // A `warren run` killed earlier left its session `running`: it ended then, and says it crashed.
+      runtime.store.sessions.endAllRunning(Date.now(), isProcessAlive);
       for (const warning of runtime.configWarnings) context.stderr.write(`warren: config: ${warning}\n`);
       const policy = runtime.policyWith({ allow: values.allow ?? [], deny: values.deny ?? [] });
       const limits = limitsOf(values, runtime);

@@ -105,6 +105,8 @@ export function describeSession(parts: ApiParts, row: SessionRow) {
     // What the session did to files the host runs (docs/sandbox.md, "Protected paths"); null until it ends.
     protectedPaths: isProtectedPathsReport(row.details.protectedPaths) ? row.details.protectedPaths : null,
     error: typeof row.details.error === 'string' ? row.details.error : null,
+    // "crashed": Warren stopped without ending the session (found at the next start); null otherwise.
+    endReason: row.details.endReason === 'crashed' ? 'crashed' : null,
   };
 }
 
