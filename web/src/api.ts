@@ -63,6 +63,8 @@ export interface ProtectedPathsView {
   }[];
   carried: string[];
   notes: string[];
+  /** Changes past the report's limit (200): neutralised the same way, not listed. */
+  omitted?: number;
 }
 
 export interface FlowSummary {

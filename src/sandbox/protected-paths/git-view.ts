@@ -6,7 +6,7 @@ import { GIT_DIR_PROTECTED_NAMES, GIT_ENTRY } from './catalog.js';
 import { chownTree, leavesOf, readTree, writeTree, type TreeNode } from './file-tree.js';
 import { describeContent, diffLines } from './line-diff.js';
 import { HIDDEN_GIT_DIR, readOnlyInPlace, workspaceTarget, type ProtectionMount } from './mounts.js';
-import type { ProtectedPathsReport } from './report.js';
+import { recordChange, type ProtectedPathsReport } from './report.js';
 
 /**
  * The workspace's git directory as the session sees it at /workspace/.git: a private folder in the state folder.
@@ -102,7 +102,7 @@ function reportProtected(
     const full = path ? `${GIT_DIR}/${name}/${path}` : `${GIT_DIR}/${name}`;
     const text = (node: TreeNode | undefined) =>
       node?.kind === 'file' ? node.content : Buffer.from(node?.kind === 'link' ? `-> ${node.target}\n` : '');
-    report.changes.push({
+    recordChange(report, {
       path: full,
       change: was === undefined ? 'created' : now === undefined ? 'deleted' : 'changed',
       outcome: 'kept-private',

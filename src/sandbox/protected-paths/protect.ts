@@ -1,5 +1,5 @@
 import { lstat, mkdir, readFile, readlink, rm, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { HostIdentity } from '../host-identity.js';
 import {
@@ -181,6 +181,12 @@ export async function prepareWorkspaceProtection(
     }
     starts.set(entry.path, state);
     if (state.kind === 'bound') mounts.push(readOnlyInPlace(entry.path));
+    // `.vscode -> tools/vscode`: the host reads what the link names, so that is protected too (once).
+    if (state.kind === 'link') {
+      const target = relative(workspace, resolve(dirname(join(workspace, entry.path)), state.target));
+      if (target && !target.startsWith('..') && !isAbsolute(target) && !whyOf.has(target))
+        entries.push({ path: target, why: `${entry.path} links to it: ${entry.why}` });
+    }
   }
 
   let baselineNs: bigint | undefined;

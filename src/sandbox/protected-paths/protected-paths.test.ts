@@ -151,6 +151,24 @@ describe('git config sanitizing', () => {
   });
 });
 
+describe('formatProtectedPathsReport', () => {
+  it('shows control characters from file names and contents as \\xNN, never raw', () => {
+    const report = emptyReport();
+    report.changes.push({
+      path: '.envrc\u001b]0;owned\u0007',
+      change: 'created',
+      outcome: 'quarantined',
+      movedTo: '.envrc.warren-quarantine-s-1',
+      why: 'direnv',
+      diff: 'echo \u001b[2J\r\ttab',
+    });
+    const text = formatProtectedPathsReport(report);
+    expect(text).not.toMatch(/[\u001b\u0007\r]/);
+    expect(text).toContain('.envrc\\x1b]0;owned\\x07: created');
+    expect(text).toContain('echo \\x1b[2J\\x0d\ttab');
+  });
+});
+
 describe('diffLines', () => {
   it('lists removed and added lines in order', () => {
     expect(diffLines(Buffer.from('a\nb\nc\n'), Buffer.from('a\nc\nd\n'))).toBe('- b\n+ d');
@@ -206,6 +224,24 @@ describe('neutraliseGitDirs', () => {
 });
 
 describe('prepareWorkspaceProtection', () => {
+  it('binds existing protected paths read-only in place, and what a protected link names in the workspace', async () => {
+    mkdirSync(join(workspace, 'shared/editor'), { recursive: true });
+    symlinkSync('shared/editor', join(workspace, '.vscode'));
+    writeFileSync(join(workspace, '.mcp.json'), '{}');
+    const stateFolder = join(root, 'state');
+    mkdirSync(stateFolder);
+    const protection = await prepareWorkspaceProtection({
+      workspace,
+      stateFolder,
+      sessionId: 's-3',
+      setting: true,
+    });
+    expect(protection?.mounts).toEqual([
+      { source: '.mcp.json', inWorkspace: true, target: '/workspace/.mcp.json', readonly: true },
+      { source: 'shared/editor', inWorkspace: true, target: '/workspace/shared/editor', readonly: true },
+    ]);
+  });
+
   it('never renames or reads through a link the session put on the way, and moves the link aside', async () => {
     const outside = join(root, 'outside');
     mkdirSync(outside);

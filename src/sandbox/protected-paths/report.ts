@@ -25,6 +25,17 @@ export interface ProtectedPathsReport {
   carried: string[];
   /** What Warren noticed and left alone, in words (HEAD changed on the host too, so the host's was kept). */
   notes: string[];
+  /** Changes past REPORT_CHANGE_LIMIT: neutralised all the same, counted but not listed. */
+  omitted?: number;
+}
+
+/** A report lists this many changes; a session that made more cannot grow the session's record without bound. */
+export const REPORT_CHANGE_LIMIT = 200;
+
+export function recordChange(report: ProtectedPathsReport, change: ProtectedPathChange): void {
+  // A failure is always listed: it is what the user must look at.
+  if (report.changes.length < REPORT_CHANGE_LIMIT || change.outcome === 'failed') report.changes.push(change);
+  else report.omitted = (report.omitted ?? 0) + 1;
 }
 
 /** Whether a stored value (a session row's details) is a report, as written by settle. */
@@ -52,6 +63,17 @@ function outcomeText(change: ProtectedPathChange): string {
 }
 
 /**
+ * File names and contents are the session's: escape sequences in them would drive the user's terminal. Control
+ * characters other than tab are shown as \xNN.
+ */
+function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/g,
+    (character) => `\\x${character.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+/**
  * The report as one block of text for a terminal: a heading, then one entry per path with its diff indented.
  * Empty when there is nothing to say (no report, or a session that changed no protected path).
  */
@@ -60,19 +82,21 @@ export function formatProtectedPathsReport(
   prefix = 'warren: ',
 ): string {
   if (!report || (report.changes.length === 0 && report.notes.length === 0)) return '';
+  const total = report.changes.length + (report.omitted ?? 0);
   const failed = report.changes.filter((change) => change.outcome === 'failed').length;
   const heading =
     report.changes.length === 0
       ? 'protected paths:'
       : failed > 0
-        ? `protected paths: the session changed ${report.changes.length} file(s) the host runs; ${failed} could not be neutralised:`
-        : `protected paths: the session changed ${report.changes.length} file(s) the host runs; none of it will run there:`;
+        ? `protected paths: the session changed ${total} file(s) the host runs; ${failed} could not be neutralised:`
+        : `protected paths: the session changed ${total} file(s) the host runs; none of it will run there:`;
   const lines = [`${prefix}${heading}`];
   for (const change of report.changes) {
-    lines.push(`  ${change.path}: ${change.change}, ${outcomeText(change)}`);
+    lines.push(`  ${printable(change.path)}: ${change.change}, ${printable(outcomeText(change))}`);
     for (const line of (change.diff ?? '').split('\n').filter((text) => text.length > 0))
-      lines.push(`      ${line}`);
+      lines.push(`      ${printable(line)}`);
   }
-  for (const note of report.notes) lines.push(`  note: ${note}`);
+  if (report.omitted) lines.push(`  … and ${report.omitted} more, neutralised the same way`);
+  for (const note of report.notes) lines.push(`  note: ${printable(note)}`);
   return `${lines.join('\n')}\n`;
 }

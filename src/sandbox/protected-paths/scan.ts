@@ -5,7 +5,7 @@ import { GIT_DIR_PROTECTED_NAMES, GIT_ENTRY } from './catalog.js';
 import { readConfigEntries, isSafeConfigKey, sanitizedConfigText } from './git-config.js';
 import { readRegularFile } from './file-tree.js';
 import { describeContent } from './line-diff.js';
-import type { ProtectedPathChange, ProtectedPathsReport } from './report.js';
+import { recordChange, type ProtectedPathChange, type ProtectedPathsReport } from './report.js';
 
 /** Folders read at once while walking the workspace. */
 const WALK_CONCURRENCY = 16;
@@ -58,7 +58,7 @@ export async function quarantine(
     change.outcome = 'failed';
     change.error = (error as Error).message;
   }
-  context.report.changes.push(change);
+  recordChange(context.report, change);
 }
 
 /** A config the session wrote: moved aside, and replaced by its remote, branch and format settings only. */
@@ -87,7 +87,7 @@ async function sanitizeConfig(context: ScanContext, path: string, stats: BigIntS
     change.outcome = 'failed';
     change.error = (error as Error).message;
   }
-  context.report.changes.push(change);
+  recordChange(context.report, change);
 }
 
 /** Neutralises what the session changed in one git directory: config, config.worktree, commondir and hooks. */

@@ -17,7 +17,11 @@ export function renderProtectedPaths(box: HTMLElement, report: ProtectedPathsVie
   box.hidden = !report || (report.changes.length === 0 && report.notes.length === 0);
   if (!report || box.hidden) return;
   box.append(
-    element('h2', {}, `Protected paths: the session changed ${report.changes.length} file(s) the host runs`),
+    element(
+      'h2',
+      {},
+      `Protected paths: the session changed ${report.changes.length + (report.omitted ?? 0)} file(s) the host runs`,
+    ),
     element(
       'p',
       { class: 'muted' },
@@ -38,6 +42,7 @@ export function renderProtectedPaths(box: HTMLElement, report: ProtectedPathsVie
           change.diff ? element('pre', {}, change.diff) : null,
         ),
       ),
+      report.omitted ? element('li', {}, `… and ${report.omitted} more, neutralised the same way`) : null,
       ...report.notes.map((note) => element('li', { class: 'muted' }, note)),
     ),
   );

@@ -124,6 +124,28 @@ describe('buildBwrapArgs', () => {
     expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.lastIndexOf('--bind'));
   });
 
+  it('binds protected paths after every other mount, in-workspace sources through the staged workspace', () => {
+    const protectionMounts = [
+      {
+        source: '/tmp/state/protected/git-view',
+        inWorkspace: false,
+        target: '/workspace/.git',
+        readonly: false,
+      },
+      { source: '.git', inWorkspace: true, target: '/run/warren/git', readonly: false },
+      { source: '.git/config', inWorkspace: true, target: '/run/warren/git/config', readonly: true },
+    ];
+    const args = argsFor({}, { protectionMounts, stagedSources: { '/srv/work': '/tmp/state/stage/0' } });
+    expect(binds(args, '--bind')).toEqual([
+      '/tmp/state/stage/0 -> /workspace',
+      '/tmp/state/protected/git-view -> /workspace/.git',
+      '/tmp/state/stage/0/.git -> /run/warren/git',
+    ]);
+    expect(binds(args, '--ro-bind')).toContain('/tmp/state/stage/0/.git/config -> /run/warren/git/config');
+    expect(args.indexOf('/run/warren/git/config')).toBeGreaterThan(args.indexOf('/data'));
+    expect(args.indexOf('--remount-ro')).toBeGreaterThan(args.indexOf('/run/warren/git/config'));
+  });
+
   it('clears the environment before setting the contract, then runs the launcher with the command as "$@"', () => {
     const args = argsFor();
     const clear = args.indexOf('--clearenv');

@@ -101,6 +101,27 @@ describe('buildOciRunArgs (podman)', () => {
     ]);
   });
 
+  it('mounts protected paths after every other volume, in-workspace sources from the workspace', () => {
+    const { args } = build({}, podmanFacts, {
+      protectionMounts: [
+        {
+          source: '/tmp/state/protected/git-view',
+          inWorkspace: false,
+          target: '/workspace/.git',
+          readonly: false,
+        },
+        { source: '.git', inWorkspace: true, target: '/run/warren/git', readonly: false },
+        { source: '.vscode', inWorkspace: true, target: '/workspace/.vscode', readonly: true },
+      ],
+    });
+    expect(valuesOf(args, '--volume').slice(-4)).toEqual([
+      '/srv/data:/data:ro',
+      '/tmp/state/protected/git-view:/workspace/.git:rw',
+      '/srv/work/.git:/run/warren/git:rw',
+      '/srv/work/.vscode:/workspace/.vscode:ro',
+    ]);
+  });
+
   it('uses keep-id for rootless podman and refuses it for rootful', () => {
     const { args } = build({}, { ...podmanFacts, rootless: true }, { userNamespace: 'keep-id' });
     expect(valuesOf(args, '--userns')).toEqual(['keep-id:uid=1000,gid=1000']);
