@@ -29,7 +29,8 @@ export type RoundTripFeature =
   | 'reasoning-budget'
   | 'reasoning-effort'
   | 'several-system-parts'
-  | 'response-format';
+  | 'response-format'
+  | 'verbosity';
 
 export interface RoundTripOptions {
   /** Features the protocol cannot carry, each with the reason. */
@@ -183,7 +184,7 @@ export function runRoundTripSuite(adapter: ProtocolAdapter, options: RoundTripOp
     });
 
     it('fields the neutral model has no place for, between two ends of this protocol', () => {
-      const options = { seed: 7, service_tier: 'flex', some_future_field: { nested: [1, 2] } };
+      const options = { seed: 7, logit_bias: { '50256': -100 }, some_future_field: { nested: [1, 2] } };
       expectRequestRoundTrip(
         baseRequest({ maxTokens: 100, providerOptions: { protocol: adapter.protocol, options } }),
       );
@@ -193,6 +194,17 @@ export function runRoundTripSuite(adapter: ProtocolAdapter, options: RoundTripOp
         'm',
       ).body;
       expect(JSON.stringify(body)).not.toContain('some_future_field');
+    });
+
+    it("a service tier in its own protocol's words", () => {
+      const value = adapter.protocol === 'anthropic-messages' ? 'standard_only' : 'flex';
+      expectRequestRoundTrip(
+        baseRequest({ maxTokens: 100, serviceTier: { protocol: adapter.protocol, value } }),
+      );
+    });
+
+    skipIf('verbosity')('a verbosity', () => {
+      expectRequestRoundTrip(baseRequest({ maxTokens: 100, verbosity: 'low' }));
     });
 
     skipIf('top-k')('top_k', () => expectRequestRoundTrip(baseRequest({ maxTokens: 100, topK: 40 })));

@@ -87,6 +87,11 @@ export interface ModelMessage {
    */
   role: 'user' | 'assistant' | 'system';
   content: ContentPart[];
+  /**
+   * Fields of the message the neutral model has no place for (Claude Code puts an `output_config` on its
+   * system message): sent verbatim to upstreams of the caller's protocol, dropped for others.
+   */
+  providerOptions?: { protocol: ApiProtocol; options: Record<string, unknown> };
 }
 
 export interface ToolDefinition {
@@ -117,11 +122,26 @@ export interface ToolDefinition {
 export type ToolChoice =
   { type: 'auto' } | { type: 'none' } | { type: 'required' } | { type: 'tool'; name: string };
 
+/**
+ * The reasoning efforts the current APIs document, lowest first: OpenAI's `reasoning_effort` /
+ * `reasoning.effort` take all of them (`none` turns reasoning off); Anthropic's `output_config.effort`
+ * takes `low` to `max`. Other strings are accepted too (a newer client may know newer values): they go
+ * to OpenAI upstreams as written and are dropped, with a note, for Anthropic ones.
+ */
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
+export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
+
+/** Present when the caller said anything about reasoning; an empty object means "reason", nothing more. */
 export interface ReasoningOptions {
   /** Anthropic `thinking.budget_tokens`. */
   budgetTokens?: number;
-  /** OpenAI `reasoning_effort` / `reasoning.effort`. */
-  effort?: 'minimal' | 'low' | 'medium' | 'high';
+  /** OpenAI `reasoning_effort` / `reasoning.effort`, or Anthropic `output_config.effort`. */
+  effort?: ReasoningEffort | (string & {});
+  /**
+   * Anthropic's `thinking.type` when it is not a budget: `disabled` (no thinking), `adaptive` or
+   * `between_tools` (the model decides), or a type this gateway does not know yet.
+   */
+  thinking?: 'disabled' | 'adaptive' | 'between_tools' | (string & {});
 }
 
 export interface ModelRequest {
@@ -148,6 +168,13 @@ export interface ModelRequest {
   metadata?: { userId?: string };
   /** The caller wants JSON (OpenAI `response_format` / Responses `text.format`); absent means text. */
   responseFormat?: ResponseFormat;
+  /** OpenAI `verbosity` (chat) / `text.verbosity` (Responses): `low`, `medium` or `high`. */
+  verbosity?: string;
+  /**
+   * The caller's `service_tier` as its protocol spells it: OpenAI `auto`, `default`, `flex`, `scale`,
+   * `priority`; Anthropic `auto`, `standard_only`. Each builder maps it to its own protocol's values.
+   */
+  serviceTier?: { protocol: ApiProtocol; value: string };
   /**
    * Top-level fields the neutral model has no place for (`seed`, `service_tier`, Anthropic
    * `context_management`, ...): sent verbatim to upstreams of the caller's protocol, dropped for others.
@@ -287,6 +314,11 @@ export interface UpstreamRequest {
   body: unknown;
   /** Pass to the decoder so shortened tool names come back as the caller wrote them. */
   toolNames: ToolNameMap;
+  /**
+   * What the translation changed or left out for want of an equivalent upstream (`service_tier "flex"
+   * not sent: Anthropic has no such tier`), recorded with the call. Absent when nothing was.
+   */
+  notes?: string[];
 }
 
 export interface DecodeContext {

@@ -12,12 +12,14 @@ import {
 import type {
   ModelMessage,
   ModelRequest,
+  ResponseFormat,
   TextPart,
   ToolChoice,
   ToolDefinition,
 } from '../../protocol/types.js';
 import { unknownFields } from '../shared/provider-options.js';
 import { readSampling } from '../shared/sampling.js';
+import { parseEffort, readServiceTier } from '../shared/settings.js';
 import { partsFromAnthropicContent, readCacheControl } from './content.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -34,6 +36,7 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'stop_sequences',
   'stream',
   'metadata',
+  'service_tier',
 ]);
 
 /** A `POST /v1/messages` (or `count_tokens`) body → neutral request. `max_tokens` may be absent. */
@@ -58,12 +61,15 @@ export function parseAnthropicRequest(body: unknown): ModelRequest {
   if (stopSequences !== undefined && stopSequences.length > 0) request.stopSequences = stopSequences;
   parseToolChoice(record.tool_choice, request);
   parseThinking(record.thinking, request);
+  parseOutputConfig(record.output_config, request);
+  readServiceTier(record, 'anthropic-messages', request);
   if (isRecord(record.metadata)) {
     const userId = optionalString(record.metadata.user_id, 'metadata.user_id');
     if (userId !== undefined) request.metadata = { userId };
   }
+  // `output_config` stays among the unread fields too: an Anthropic upstream gets it as written.
   const extra = unknownFields(record, KNOWN_FIELDS, 'anthropic-messages');
-  // A thinking setting beyond a plain budget (`adaptive`, `display`) also goes verbatim to Anthropic.
+  // A thinking setting beyond a type and a budget (`display`, a newer field) also goes verbatim to Anthropic.
   if (isRecord(record.thinking) && !isPlainThinking(record.thinking)) {
     request.providerOptions = {
       protocol: 'anthropic-messages',
@@ -76,10 +82,7 @@ export function parseAnthropicRequest(body: unknown): ModelRequest {
 }
 
 function isPlainThinking(thinking: Record<string, unknown>): boolean {
-  return (
-    Object.keys(thinking).every((key) => key === 'type' || key === 'budget_tokens') &&
-    thinking.type !== 'adaptive'
-  );
+  return Object.keys(thinking).every((key) => key === 'type' || key === 'budget_tokens');
 }
 
 function parseSystem(value: unknown): TextPart[] {
@@ -102,8 +105,16 @@ function parseMessage(value: unknown, index: number): ModelMessage {
   if (message.role !== 'user' && message.role !== 'assistant' && message.role !== 'system') {
     throw invalidRequest(`${path}.role`, 'expected "user", "assistant" or "system"');
   }
-  return { role: message.role, content: partsFromAnthropicContent(message.content, `${path}.content`) };
+  const parsed: ModelMessage = {
+    role: message.role,
+    content: partsFromAnthropicContent(message.content, `${path}.content`),
+  };
+  const extra = unknownFields(message, MESSAGE_FIELDS, 'anthropic-messages');
+  if (extra) parsed.providerOptions = extra;
+  return parsed;
 }
+
+const MESSAGE_FIELDS: ReadonlySet<string> = new Set(['role', 'content']);
 
 const NEUTRAL_TOOL_FIELDS: ReadonlySet<string> = new Set([
   'name',
@@ -161,18 +172,32 @@ function toolChoiceFromAnthropic(type: unknown, name: unknown): ToolChoice | und
   }
 }
 
+/**
+ * `thinking`: a budget (`enabled`), off (`disabled`), or left to the model (`adaptive`, `between_tools`).
+ * A type this gateway does not know yet is kept as written: Anthropic upstreams get it verbatim.
+ */
 function parseThinking(value: unknown, request: ModelRequest): void {
   if (value === undefined || value === null) return;
   const thinking = expectRecord(value, 'thinking');
-  if (thinking.type === 'disabled') return;
-  if (thinking.type === 'enabled') {
+  const type = expectString(thinking.type, 'thinking.type');
+  if (type === 'enabled') {
     const budgetTokens = optionalNumber(thinking.budget_tokens, 'thinking.budget_tokens');
     request.reasoning = budgetTokens === undefined ? {} : { budgetTokens };
     return;
   }
-  if (thinking.type === 'adaptive') {
-    request.reasoning = {};
-    return;
+  request.reasoning = { thinking: type };
+}
+
+/** `output_config`: the effort (all of the answer's tokens, thinking included) and a JSON output format. */
+function parseOutputConfig(value: unknown, request: ModelRequest): void {
+  if (value === undefined || value === null) return;
+  const config = expectRecord(value, 'output_config');
+  const effort = parseEffort(config.effort, 'output_config.effort');
+  if (effort !== undefined) request.reasoning = { ...request.reasoning, effort };
+  if (isRecord(config.format) && config.format.type === 'json_schema') {
+    const format: ResponseFormat = { type: 'json' };
+    if (config.format.schema !== undefined)
+      format.schema = expectRecord(config.format.schema, 'output_config.format.schema');
+    request.responseFormat = format;
   }
-  throw invalidRequest('thinking.type', 'expected "enabled", "disabled" or "adaptive"');
 }

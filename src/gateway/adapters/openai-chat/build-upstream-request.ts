@@ -8,7 +8,8 @@ import type {
   ToolNameMap,
   UpstreamRequest,
 } from '../../protocol/types.js';
-import { withProviderOptions } from '../shared/provider-options.js';
+import { noteMessageOptions, withProviderOptions } from '../shared/provider-options.js';
+import { serviceTierFor } from '../shared/settings.js';
 import { chatContentFromParts, textOf } from './content.js';
 import { boundedUserId } from '../shared/user-id.js';
 
@@ -70,8 +71,13 @@ export function buildOpenAiChatUpstreamRequest(
   if (request.topP !== undefined) body.top_p = request.topP;
   if (request.stopSequences !== undefined) body.stop = request.stopSequences;
   // Only an explicit effort is forwarded: non-reasoning models refuse the field, and an Anthropic thinking
-  // budget says nothing about whether the routed model reasons.
+  // budget says nothing about whether the routed model reasons (the call path maps one where it does).
   if (request.reasoning?.effort !== undefined) body.reasoning_effort = request.reasoning.effort;
+  if (request.verbosity !== undefined) body.verbosity = request.verbosity;
+  const notes: string[] = [];
+  noteMessageOptions(request, 'openai-chat', notes);
+  const serviceTier = serviceTierFor(request, 'openai-chat', notes);
+  if (serviceTier !== undefined) body.service_tier = serviceTier;
   if (request.metadata?.userId !== undefined) body.user = boundedUserId(request.metadata.userId, 64);
   if (request.stream) {
     body.stream = true;
@@ -88,7 +94,12 @@ export function buildOpenAiChatUpstreamRequest(
             json_schema: { name: name ?? 'response', schema, ...(strict === undefined ? {} : { strict }) },
           };
   }
-  return { path: '/chat/completions', body: withProviderOptions(body, request, 'openai-chat'), toolNames };
+  return {
+    path: '/chat/completions',
+    body: withProviderOptions(body, request, 'openai-chat', notes),
+    toolNames,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
 }
 
 /** A neutral user turn → `tool` messages for its results, then one `user` message for the rest. */

@@ -28,7 +28,7 @@ runRoundTripSuite(openAiChatAdapter, {
     { model: 'm', messages: [{ role: 'user', content: [{ type: 'input_audio' }] }] },
     { model: 'm', messages: [{ role: 'tool', content: 'x' }] },
     { model: 'm', messages: [], n: 3 },
-    { model: 'm', messages: [], reasoning_effort: 'extreme' },
+    { model: 'm', messages: [], reasoning_effort: 42 },
   ],
 });
 

@@ -20,7 +20,8 @@ import type {
   ToolDefinition,
 } from '../../protocol/types.js';
 import { hasFieldsBeyond, unknownFields } from '../shared/provider-options.js';
-import { parseEffort, readSampling } from '../shared/sampling.js';
+import { readSampling } from '../shared/sampling.js';
+import { parseEffort, readServiceTier } from '../shared/settings.js';
 import { appendMessage, partsFromChatContent, textOf } from './content.js';
 
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
@@ -39,6 +40,8 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'stream',
   'stream_options',
   'reasoning_effort',
+  'verbosity',
+  'service_tier',
   'user',
   'n',
   'response_format',
@@ -76,6 +79,9 @@ export function parseOpenAiChatRequest(body: unknown): ModelRequest {
     request.streamIncludeUsage = true;
   const effort = parseEffort(record.reasoning_effort, 'reasoning_effort');
   if (effort !== undefined) request.reasoning = { effort };
+  const verbosity = optionalString(record.verbosity, 'verbosity');
+  if (verbosity !== undefined) request.verbosity = verbosity;
+  readServiceTier(record, 'openai-chat', request);
   const user = optionalString(record.user, 'user');
   if (user !== undefined) request.metadata = { userId: user };
   const format = parseResponseFormat(record.response_format);

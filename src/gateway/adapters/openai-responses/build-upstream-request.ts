@@ -10,7 +10,8 @@ import type {
 } from '../../protocol/types.js';
 import { imageUrl } from '../openai-chat/content.js';
 import { isRecord } from '../../protocol/read.js';
-import { withProviderOptions } from '../shared/provider-options.js';
+import { noteMessageOptions, withProviderOptions } from '../shared/provider-options.js';
+import { serviceTierFor } from '../shared/settings.js';
 import { freeformInputText, freeformToolNames } from './freeform.js';
 import { responsesToolChoice } from './output-items.js';
 import { boundedUserId } from '../shared/user-id.js';
@@ -55,14 +56,27 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
   if (request.maxTokens !== undefined) body.max_output_tokens = request.maxTokens;
   if (request.temperature !== undefined) body.temperature = request.temperature;
   if (request.topP !== undefined) body.top_p = request.topP;
-  // As for chat completions, only an explicit effort is forwarded (non-reasoning models refuse the field).
-  if (request.reasoning?.effort !== undefined) {
-    body.reasoning = { effort: request.reasoning.effort, summary: 'auto' };
+  // As for chat completions, only an explicit effort is forwarded (non-reasoning models refuse the field),
+  // with what else a Responses caller put in `reasoning` (`context`, its own summary).
+  const callerReasoning = callerObject(request, 'reasoning');
+  if (request.reasoning?.effort !== undefined || callerReasoning !== undefined) {
+    body.reasoning = {
+      summary: 'auto',
+      ...callerReasoning,
+      ...(request.reasoning?.effort !== undefined ? { effort: request.reasoning.effort } : {}),
+    };
     body.include = ['reasoning.encrypted_content'];
   }
   if (request.metadata?.userId !== undefined) body.user = boundedUserId(request.metadata.userId, 64);
   if (request.stream) body.stream = true;
-  const result = withProviderOptions(body, request, 'openai-responses');
+  const notes: string[] = [];
+  noteMessageOptions(request, 'openai-responses', notes);
+  const serviceTier = serviceTierFor(request, 'openai-responses', notes);
+  if (serviceTier !== undefined) body.service_tier = serviceTier;
+  const text = { ...callerObject(request, 'text') };
+  if (request.verbosity !== undefined) text.verbosity = request.verbosity;
+  if (Object.keys(text).length > 0) body.text = text;
+  const result = withProviderOptions(body, request, 'openai-responses', notes);
   if (request.responseFormat !== undefined) {
     const { schema, name, strict } = request.responseFormat;
     const format =
@@ -76,7 +90,15 @@ export function buildResponsesUpstreamRequest(request: ModelRequest, upstreamMod
           };
     result.text = { ...(isRecord(result.text) ? result.text : {}), format };
   }
-  return { path: '/responses', body: result, toolNames };
+  return { path: '/responses', body: result, toolNames, ...(notes.length > 0 ? { notes } : {}) };
+}
+
+/** What a Responses caller left in one of its objects beyond the neutral parts, for a Responses upstream. */
+function callerObject(request: ModelRequest, field: 'reasoning' | 'text'): JsonRecord | undefined {
+  const extra = request.providerOptions;
+  if (extra?.protocol !== 'openai-responses') return undefined;
+  const value = extra.options[field];
+  return isRecord(value) ? value : undefined;
 }
 
 /** Free-form (custom) tools by name, and the ids of the calls made to them in the history. */

@@ -21,10 +21,14 @@ import type {
 } from '../../protocol/types.js';
 import { appendMessage, imageFromUrl } from '../openai-chat/content.js';
 import { hasFieldsBeyond, unknownFields } from '../shared/provider-options.js';
-import { parseEffort, readSampling } from '../shared/sampling.js';
+import { readSampling } from '../shared/sampling.js';
+import { parseEffort, readServiceTier } from '../shared/settings.js';
 import { freeformInputJson, freeformTool } from './freeform.js';
 
-/** Fields read here, or ignored because the gateway sets them itself (`store`, `include`). */
+/**
+ * Fields read here, or ignored because the gateway sets them itself (`store`, `include`). `text` and
+ * `reasoning` are read in part; what is left of them is kept (`withoutNeutralParts`).
+ */
 const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'model',
   'instructions',
@@ -36,11 +40,11 @@ const KNOWN_FIELDS: ReadonlySet<string> = new Set([
   'temperature',
   'top_p',
   'stream',
-  'reasoning',
   'user',
   'previous_response_id',
   'store',
   'include',
+  'service_tier',
 ]);
 /** Items that record work OpenAI's servers did (hosted tools); other models cannot use them. */
 const HOSTED_TOOL_ITEMS = new Set([
@@ -90,20 +94,36 @@ export function parseResponsesRequest(body: unknown): ModelRequest {
   }
   const user = optionalString(record.user, 'user');
   if (user !== undefined) request.metadata = { userId: user };
-  if (isRecord(record.text) && record.text.format !== undefined) {
-    const format = parseTextFormat(record.text.format);
-    if (format) request.responseFormat = format;
+  if (isRecord(record.text)) {
+    if (record.text.format !== undefined) {
+      const format = parseTextFormat(record.text.format);
+      if (format) request.responseFormat = format;
+    }
+    const verbosity = optionalString(record.text.verbosity, 'text.verbosity');
+    if (verbosity !== undefined) request.verbosity = verbosity;
   }
-  // `text` may carry more than the format (`verbosity`): the rest stays among the unread fields.
-  const extra = unknownFields(withoutTextFormat(record), KNOWN_FIELDS, 'openai-responses');
+  readServiceTier(record, 'openai-responses', request);
+  const extra = unknownFields(withoutNeutralParts(record), KNOWN_FIELDS, 'openai-responses');
   if (extra) request.providerOptions = extra;
   return request;
 }
 
-function withoutTextFormat(record: JsonRecord): JsonRecord {
-  if (!isRecord(record.text)) return record;
-  const { format: _format, ...rest } = record.text;
-  return { ...record, text: Object.keys(rest).length > 0 ? rest : undefined };
+/**
+ * `text` and `reasoning` may carry more than their neutral parts (`reasoning.context`, a summary other
+ * than `auto`, newer fields): that rest stays among the unread fields, for Responses upstreams.
+ */
+function withoutNeutralParts(record: JsonRecord): JsonRecord {
+  const result = { ...record };
+  if (isRecord(record.text)) {
+    const { format: _format, verbosity: _verbosity, ...rest } = record.text;
+    result.text = Object.keys(rest).length > 0 ? rest : undefined;
+  }
+  if (isRecord(record.reasoning)) {
+    const { effort: _effort, summary, ...rest } = record.reasoning;
+    const kept = summary === undefined || summary === 'auto' ? rest : { ...rest, summary };
+    result.reasoning = Object.keys(kept).length > 0 ? kept : undefined;
+  }
+  return result;
 }
 
 /** `text.format`: text (nothing to do), any JSON object, or JSON matching a schema. */

@@ -20,16 +20,64 @@ export function unknownFields(
   return options === undefined ? undefined : { protocol, options };
 }
 
-/** The body with the caller's unread fields of the same protocol underneath the fields the builder set. */
+/**
+ * The body with the caller's unread fields of the same protocol underneath the fields the builder set.
+ * For an upstream of another protocol they are dropped, and named in `notes`: even fields that OpenAI's
+ * two APIs spell alike are not carried over, since OpenAI-compatible servers differ in what they refuse.
+ */
 export function withProviderOptions(
   body: JsonRecord,
   request: ModelRequest,
   protocol: ApiProtocol,
+  notes?: string[],
 ): JsonRecord {
   const extra = request.providerOptions;
-  if (extra === undefined || extra.protocol !== protocol) return body;
-  return { ...extra.options, ...body };
+  if (extra === undefined) return body;
+  if (extra.protocol === protocol) return { ...extra.options, ...body };
+  const dropped = unmappedFields(extra.options);
+  if (dropped.length > 0)
+    notes?.push(`not sent to ${protocolName[protocol]} (no equivalent there): ${dropped.join(', ')}`);
+  return body;
 }
+
+/** Names, in `notes`, the message fields of another protocol's caller that an upstream of `protocol` loses. */
+export function noteMessageOptions(request: ModelRequest, protocol: ApiProtocol, notes: string[]): void {
+  const dropped = request.messages.flatMap((message, index) =>
+    message.providerOptions && message.providerOptions.protocol !== protocol
+      ? Object.keys(message.providerOptions.options).map((field) => `messages[${index}].${field}`)
+      : [],
+  );
+  if (dropped.length > 0)
+    notes.push(`not sent to ${protocolName[protocol]} (no equivalent there): ${dropped.join(', ')}`);
+}
+
+/**
+ * Objects the parsers keep verbatim for their own protocol but also read into the neutral request: only
+ * their sub-fields without a neutral form are lost elsewhere (`thinking.display`, `reasoning.context`).
+ */
+const PARTLY_NEUTRAL: Record<string, ReadonlySet<string>> = {
+  thinking: new Set(['type', 'budget_tokens']),
+  reasoning: new Set(['effort', 'summary']),
+  output_config: new Set(['effort', 'format']),
+  text: new Set(['verbosity', 'format']),
+};
+
+function unmappedFields(options: JsonRecord): string[] {
+  return Object.entries(options).flatMap(([field, value]) => {
+    const neutral = PARTLY_NEUTRAL[field];
+    if (neutral === undefined) return [field];
+    if (typeof value !== 'object' || value === null) return [];
+    return Object.keys(value)
+      .filter((key) => !neutral.has(key))
+      .map((key) => `${field}.${key}`);
+  });
+}
+
+const protocolName: Record<ApiProtocol, string> = {
+  'anthropic-messages': 'Anthropic Messages',
+  'openai-chat': 'OpenAI chat completions',
+  'openai-responses': 'OpenAI Responses',
+};
 
 /** For upstreams without a JSON mode: the instruction that asks for JSON instead. */
 export function jsonInstruction(request: ModelRequest): string | undefined {
