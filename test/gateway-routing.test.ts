@@ -417,8 +417,8 @@ describe('what reaches the upstream', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     const toOpenAi = JSON.stringify(openai.requests[0]!.body);
-    expect(toOpenAi).not.toContain("Anthropic's official CLI for Claude");
-    expect(toOpenAi).toContain('qwen-fake');
+    expect(toOpenAi).not.toContain('You are Claude Code');
+    expect(toOpenAi).toContain('You are qwen-fake, the model running as the agent inside Claude Code');
     expect(toOpenAi).toContain('You help with software tasks.');
     expect(JSON.stringify(anthropic.requests[0]!.body)).toContain(
       "You are Claude Code, Anthropic's official CLI for Claude.",
@@ -544,7 +544,7 @@ describe('an OpenAI Responses upstream (warren.api: openai-responses)', () => {
     expect(message.stop_reason).toBe('tool_use');
     expect(upstream.requests[0]!.path).toBe('/v1/responses');
     expect(upstream.requests[0]!.headers.authorization).toBe('Bearer sk-r');
-    expect(JSON.stringify(upstream.requests[0]!.body)).not.toContain("Anthropic's official CLI");
+    expect(JSON.stringify(upstream.requests[0]!.body)).not.toContain('You are Claude Code');
 
     const completion = await openaiClient(url).chat.completions.create({
       model: 'gpt-responses',

@@ -22,6 +22,14 @@ const warrenEntrySchema = z
         'Identity rewriting for non-Anthropic upstreams: absent or "default" names the real model in place of ' +
           'Claude identity lines; "off" (or false) leaves the prompt alone; any other text replaces those lines.',
       ),
+    identity_statement: z
+      .union([z.literal(false), z.string().min(1)])
+      .optional()
+      .describe(
+        'Statement of the real model added to the instructions of a non-Anthropic upstream whose prompt names ' +
+          'another vendor\'s model or product; "{model}" stands for the model\'s name. Absent: a default ' +
+          'statement naming the model (and its maker when known); false: none.',
+      ),
     api: z
       .enum(protocols)
       .optional()
@@ -114,7 +122,12 @@ export interface ModelEntry {
   weight: number;
   headers: Record<string, string>;
   identity: IdentitySetting;
-  /** The entry's `model_info` (LiteLLM metadata such as max_tokens), kept as written; routing does not use it. */
+  /** `warren.identity_statement`: the text, `false` for none, absent for the default statement. */
+  identityStatement?: string | false;
+  /**
+   * The entry's `model_info` (LiteLLM metadata such as max_tokens), kept as written; routing does not use
+   * it. `supports_reasoning` says whether the model takes a reasoning effort (see call/fit-reasoning.ts).
+   */
   info: Record<string, unknown>;
   /**
    * Set for `litellm_params.model: "*"`: the caller's model name is sent on as is, and its prefix or
@@ -152,7 +165,7 @@ const usedKeys = {
     'extra_headers',
     'organization',
   ],
-  warren: ['identity', 'api'],
+  warren: ['identity', 'identity_statement', 'api'],
   general: ['master_key'],
   router: ['num_retries', 'timeout', 'fallbacks'],
   litellm: ['num_retries', 'request_timeout', 'fallbacks'],
@@ -318,6 +331,9 @@ export function parseGatewayConfig(
       weight: params.weight ?? 1,
       headers,
       identity: identityOf(entry.warren?.identity),
+      ...(entry.warren?.identity_statement !== undefined
+        ? { identityStatement: entry.warren.identity_statement }
+        : {}),
       info: entry.model_info ?? {},
       // With an explicit api_base, "*" means one OpenAI-compatible server that takes any name.
       ...(passThrough && !params.api_base

@@ -36,7 +36,15 @@ export interface GatewayOptions {
   closeGraceMs?: number;
   /** One line per finished request, for `warren gateway`'s console; nothing when absent. */
   log?: (line: string) => void;
+  /**
+   * Warnings for the server log: another vendor's identity sent to a model (once per model and wording
+   * in this gateway's life). `log` when absent.
+   */
+  warn?: (line: string) => void;
 }
+
+/** Distinct identity warnings remembered, so that the log says each once; past this, the oldest go. */
+const maxRememberedWarnings = 1000;
 
 /** The session a request came from, as the egress proxy knows it (by the socket it arrived on). */
 export interface GatewaySession {
@@ -78,12 +86,30 @@ export function createGateway(options: GatewayOptions): Gateway {
   ]);
   const client = createUpstreamClient();
   const router = createRouter(options.config, options.router);
+  const warn = options.warn ?? options.log;
+  const warned = new Set<string>();
   const dependencies: CallDependencies = {
     router,
     client,
     adapterFor: getAdapter,
     usage: options.usage,
     maxUpstreamBodyBytes: options.maxUpstreamBodyBytes ?? 64 * 1024 * 1024,
+    ...(warn
+      ? {
+          onIdentityClaims(claims, deployment, model) {
+            for (const claim of claims) {
+              const key = `${deployment.label}\n${claim}`;
+              if (warned.has(key)) continue;
+              if (warned.size >= maxRememberedWarnings) warned.delete(warned.values().next().value!);
+              warned.add(key);
+              warn(
+                `gateway: warning: ${model} → ${deployment.label} was told another vendor's identity: "${claim}" ` +
+                  '(a prompt wording the identity rules do not rewrite; see docs/gateway.md, "Model identity")',
+              );
+            }
+          },
+        }
+      : {}),
   };
   const maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const servers = new Set<Server>();

@@ -36,6 +36,16 @@ export interface UsageRecord {
   attempts: number;
   /** What went wrong, when something did. */
   error: string | null;
+  /**
+   * What the translation changed or left out for want of an equivalent upstream (a service tier, a
+   * thinking setting); absent or empty when nothing was.
+   */
+  notes?: string[];
+  /**
+   * Another vendor's identity still addressed to the upstream model after the rewrite ("You are Codex,
+   * an agent based on GPT-6."), as sentences: a prompt wording the rules do not know. Absent or empty: none.
+   */
+  identityClaims?: string[];
 }
 
 /** Where the gateway sends usage. Must not throw and must be cheap: it runs on the request path. */

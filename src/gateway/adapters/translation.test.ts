@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { estimateTokens } from '../protocol/estimate-tokens.js';
-import { rewriteIdentity } from '../protocol/identity.js';
+import { applyIdentity, vendorOfModel } from '../identity/index.js';
 import type { JsonRecord } from '../protocol/read.js';
 import { getAdapter } from './index.js';
 import { claudeCodeBody, longMcpName } from './claude-code-request.case.js';
@@ -85,12 +85,18 @@ describe('Anthropic caller → OpenAI chat completions upstream', () => {
 
   it('rewrites the Claude identity line for the real model (what the router does for non-Anthropic upstreams)', () => {
     const rewritten = chat.buildUpstreamRequest(
-      rewriteIdentity(request, 'qwen3-coder', { mode: 'default' }),
+      applyIdentity(request, {
+        model: 'qwen3-coder',
+        vendor: vendorOfModel('openai', 'qwen3-coder'),
+        setting: { mode: 'default' },
+        statement: undefined,
+        rewrite: true,
+      }).request,
       'qwen3-coder',
     );
     const system = ((rewritten.body as JsonRecord).messages as JsonRecord[])[0]?.content as string;
-    expect(system).toContain('You are qwen3-coder');
-    expect(system).not.toContain("Anthropic's official CLI for Claude");
+    expect(system).toContain('You are qwen3-coder, the model running as the agent inside Claude Code');
+    expect(system).not.toMatch(/You are Claude Code/);
   });
 });
 

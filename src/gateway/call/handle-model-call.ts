@@ -6,7 +6,7 @@ import type { GatewayErrorInfo } from '../protocol/types.js';
 import type { Attempt, Deployment } from '../router.js';
 import type { CallContext, CallDependencies } from './call-context.js';
 import { countTokens } from './count-tokens.js';
-import { tryDeployment, type ModelCall } from './try-deployment.js';
+import { tryDeployment, type ModelCall, type SentNotes } from './try-deployment.js';
 import { upstreamHeaders } from './upstream-headers.js';
 import { createUsageRecorder } from './usage-record.js';
 
@@ -74,6 +74,7 @@ async function runAttempts(call: ModelCall, attempts: Attempt[]): Promise<void> 
   let lastError: GatewayErrorInfo = { status: 502, kind: 'upstream', message: 'no upstream was tried' };
   let tried = 0;
   let last: Deployment | undefined;
+  let sent: SentNotes = { notes: [], identityClaims: [] };
   for (const attempt of attempts) {
     if (signal.aborted) break;
     if (attempt.delayMs > 0) await sleep(attempt.delayMs, undefined, { signal }).catch(() => undefined);
@@ -83,10 +84,11 @@ async function runAttempts(call: ModelCall, attempts: Attempt[]): Promise<void> 
     const outcome = await tryDeployment(call, attempt.deployment, tried);
     if (outcome.kind === 'answered') return;
     lastError = outcome.error;
+    sent = outcome.sent;
     if (outcome.kind === 'stop') break;
     call.dependencies.router.reportFailure(attempt.deployment);
   }
-  const where = { upstream: last?.label ?? null, apiBase: last?.apiBase ?? null, attempts: tried };
+  const where = { upstream: last?.label ?? null, apiBase: last?.apiBase ?? null, attempts: tried, ...sent };
   if (signal.aborted) {
     call.record({ status: 499, ...where, error: 'client went away' });
     return;

@@ -1,31 +1,31 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerFailure, sendJson } from '../answers.js';
 import { readUpstreamBody, tryParseJson } from '../bodies.js';
 import { toErrorInfo } from '../protocol/errors.js';
-import { rewriteIdentity } from '../protocol/identity.js';
-import type {
-  ApiProtocol,
-  GatewayErrorInfo,
-  ModelRequest,
-  ModelResponse,
-  ProtocolAdapter,
-} from '../protocol/types.js';
+import type { GatewayErrorInfo, ModelRequest, ModelResponse, ProtocolAdapter } from '../protocol/types.js';
 import type { Deployment } from '../router.js';
 import { isRetryableStatus, UpstreamFailure } from '../upstream-client.js';
 import type { CallContext, CallDependencies } from './call-context.js';
 import { collectStream } from './collect-stream.js';
+import { prepareUpstream } from './prepare-upstream.js';
 import { partsOfResponse, relayStream } from './relay-stream.js';
 import { upstreamHeaders } from './upstream-headers.js';
 import { usageTotals, type UsageOutcome } from './usage-record.js';
+
+/** What the translation left out and which identity claims went upstream; recorded with the call. */
+export interface SentNotes {
+  notes: string[];
+  identityClaims: string[];
+}
 
 /** What one attempt at one deployment came to. */
 export type AttemptOutcome =
   /** The caller has its answer (or an error event after its answer began); the usage row is written. */
   | { kind: 'answered' }
   /** Nothing reached the caller, and another deployment (or this one, later) may do better. */
-  | { kind: 'retry'; error: GatewayErrorInfo }
+  | { kind: 'retry'; error: GatewayErrorInfo; sent: SentNotes }
   /** Nothing reached the caller, and no other attempt would change that (a 4xx, the caller left). */
-  | { kind: 'stop'; error: GatewayErrorInfo };
+  | { kind: 'stop'; error: GatewayErrorInfo; sent: SentNotes };
 
 /** One model call in progress: the caller's request, parsed, and how to answer and record it. */
 export interface ModelCall {
@@ -43,18 +43,46 @@ export interface ModelCall {
  * when it is worth another (refused or reset connections, timeouts, 408, 429, 5xx, an in-stream
  * error before the first token) and the caller is still there.
  */
-function failure(error: GatewayErrorInfo, retryable: boolean, signal: AbortSignal): AttemptOutcome {
-  return { kind: retryable && !signal.aborted ? 'retry' : 'stop', error };
+function failure(
+  error: GatewayErrorInfo,
+  retryable: boolean,
+  signal: AbortSignal,
+  sent: SentNotes,
+): AttemptOutcome {
+  return { kind: retryable && !signal.aborted ? 'retry' : 'stop', error, sent };
 }
 
-/** Claude identity lines are rewritten only in requests whose prompt came from an Anthropic- or Responses-shaped agent. */
-function upstreamModelRequest(
-  request: ModelRequest,
-  protocol: ApiProtocol,
-  deployment: Deployment,
-): ModelRequest {
-  if (deployment.provider.isAnthropic || protocol === 'openai-chat') return request;
-  return rewriteIdentity(request, deployment.upstreamModel, deployment.entry.identity);
+/** Headers are Latin-1: JSON with every other character escaped, and whole items left out past 4 kB. */
+function headerValue(items: string[]): string {
+  const ascii = (text: string) =>
+    text.replace(
+      /[^\x20-\x7e]/g,
+      (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+  const kept = [...items];
+  let json = ascii(JSON.stringify(kept));
+  while (json.length > 4000 && kept.length > 1) {
+    kept.pop();
+    json = ascii(JSON.stringify([...kept, `… ${items.length - kept.length} more`]));
+  }
+  return json;
+}
+
+/**
+ * The flow of a call made through the egress proxy records the answer's headers: the notes and the
+ * identity claims travel there as `x-warren-gateway-notes` and `x-warren-identity-claims`. Set for each
+ * attempt, so that the one that answers leaves its own.
+ */
+function markResponse(response: ServerResponse, sent: SentNotes): void {
+  if (response.headersSent) return;
+  const headers = [
+    ['x-warren-gateway-notes', sent.notes],
+    ['x-warren-identity-claims', sent.identityClaims],
+  ] as const;
+  for (const [name, items] of headers) {
+    if (items.length > 0) response.setHeader(name, headerValue(items));
+    else response.removeHeader(name);
+  }
 }
 
 /** An answer without a content type is taken for what was asked. */
@@ -74,10 +102,10 @@ export async function tryDeployment(
 ): Promise<AttemptOutcome> {
   const { dependencies, context, request, signal } = call;
   const upstreamAdapter = dependencies.adapterFor(deployment.protocol);
-  const upstream = upstreamAdapter.buildUpstreamRequest(
-    upstreamModelRequest(request, context.route.protocol, deployment),
-    deployment.upstreamModel,
-  );
+  const { upstream, ...sent } = prepareUpstream(request, context.route.protocol, deployment, upstreamAdapter);
+  if (sent.identityClaims.length > 0)
+    dependencies.onIdentityClaims?.(sent.identityClaims, deployment, request.model);
+  markResponse(context.response, sent);
   let upstreamResponse: IncomingMessage;
   try {
     upstreamResponse = await dependencies.client.send({
@@ -90,7 +118,7 @@ export async function tryDeployment(
     });
   } catch (error) {
     if (!(error instanceof UpstreamFailure)) throw error;
-    return failure(error.info, error.retryable, signal);
+    return failure(error.info, error.retryable, signal, sent);
   }
   const status = upstreamResponse.statusCode ?? 502;
   if (status >= 400) {
@@ -99,10 +127,11 @@ export async function tryDeployment(
       upstreamAdapter.decodeUpstreamError(status, tryParseJson(text)),
       isRetryableStatus(status),
       signal,
+      sent,
     );
   }
   dependencies.router.reportSuccess(deployment);
-  const where = { upstream: deployment.label, apiBase: deployment.apiBase, attempts };
+  const where = { upstream: deployment.label, apiBase: deployment.apiBase, attempts, ...sent };
   const response = context.response;
   try {
     const streamed = isEventStream(upstreamResponse, request.stream);
@@ -133,7 +162,7 @@ export async function tryDeployment(
     });
     if (outcome.failedBeforeFirstByte) {
       const error = outcome.failedBeforeFirstByte;
-      return failure(error, isRetryableStatus(error.status), signal);
+      return failure(error, isRetryableStatus(error.status), signal, sent);
     }
     call.record({
       status: 200,

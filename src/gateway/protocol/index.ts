@@ -12,12 +12,6 @@ export {
 export { createSseParser, formatSseEvent } from './sse.js';
 export { estimateTokens, estimateTextTokens } from './estimate-tokens.js';
 export {
-  rewriteIdentity,
-  rewriteIdentityText,
-  parseIdentitySetting,
-  describeIdentityRules,
-} from './identity.js';
-export {
   createToolNameMap,
   createRequestToolNameMap,
   shortenToolName,
