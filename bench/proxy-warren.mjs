@@ -1,9 +1,8 @@
-// Warren's egress proxy for the benchmark, with a sink that does real work. By default the sink is
-// Warren's own store (dist/store: one commit per flow, written before the response's last byte);
-// WARREN_BENCH_SINK=batched uses a sink that batch-inserts every 20 ms instead (Warren before it made
-// flows durable at once), to measure what durability costs.
-// Prints its port on stdout; prints the number of recorded flows on stderr when it gets SIGTERM.
-import Database from 'better-sqlite3';
+// Warren's egress proxy for the benchmark, recording into Warren's own store (dist/store): the flows of
+// each event-loop turn in one commit, each response's last bytes held until its flow is stored.
+// WARREN_BENCH_SINK=batched hands the store each flow 50 ms late instead, in batches, as Warren did
+// before flows were made durable at once (a kill lost the last 50 ms): the cost of durability is the
+// difference. Prints its port on stdout; prints the number of recorded flows on stderr when it gets SIGTERM.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,61 +10,21 @@ import { createCertificateAuthority, createEgressProxy, policyFromArguments } fr
 import { openStore } from '../dist/store/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warren-bench-'));
-const database = new Database(join(dir, 'flows.db'));
-database.pragma('journal_mode = WAL');
-database.pragma('synchronous = NORMAL');
-database.exec(`CREATE TABLE flows (id TEXT PRIMARY KEY, session_id TEXT, started_at INTEGER, duration_ms REAL,
-  method TEXT, url TEXT, status INTEGER, request_headers TEXT, response_headers TEXT,
-  request_body BLOB, request_size INTEGER, response_body BLOB, response_size INTEGER, policy TEXT, tls TEXT)`);
-const insert = database.prepare(`INSERT INTO flows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-const insertAll = database.transaction((flows) => {
-  for (const flow of flows) {
-    insert.run(
-      flow.id,
-      flow.sessionId,
-      flow.startedAt,
-      flow.durationMs,
-      flow.method,
-      flow.url,
-      flow.response?.status ?? null,
-      JSON.stringify(flow.request.headers),
-      JSON.stringify(flow.response?.headers ?? []),
-      flow.request.body.data,
-      flow.request.body.size,
-      flow.response?.body.data ?? null,
-      flow.response?.body.size ?? 0,
-      flow.policy.decision,
-      flow.tls.mode,
-    );
-  }
-});
+const store = openStore(join(dir, 'warren.db'));
 let batch = [];
-let recorded = 0;
-let countRecorded = () => recorded;
 let scheduled = false;
-let flush = () => {
-  scheduled = false;
-  const flows = batch;
-  batch = [];
-  insertAll(flows);
-  recorded += flows.length;
-};
-const batchedSink = {
+const delayedSink = {
   record(flow) {
     batch.push(flow);
-    if (!scheduled) {
-      scheduled = true;
-      setTimeout(flush, 20);
-    }
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
+      scheduled = false;
+      for (const queued of batch.splice(0)) store.flows.record(queued);
+    }, 50);
   },
 };
-
-const store = process.env.WARREN_BENCH_SINK === 'batched' ? undefined : openStore(join(dir, 'warren.db'));
-const sink = store ? store.flows : batchedSink;
-if (store) {
-  flush = () => undefined;
-  countRecorded = () => store.flows.count('bench');
-}
+const sink = process.env.WARREN_BENCH_SINK === 'batched' ? delayedSink : store.flows;
 
 const ca = await createCertificateAuthority({ dir: join(dir, 'ca') });
 const proxy = createEgressProxy({ ca, sink });
@@ -75,7 +34,7 @@ const listener = await proxy.listen(
 );
 process.stdout.write(`${listener.address}\n`);
 process.on('SIGTERM', () => {
-  flush();
-  process.stderr.write(`recorded ${countRecorded()}\n`);
+  for (const queued of batch.splice(0)) store.flows.record(queued);
+  process.stderr.write(`recorded ${store.flows.count('bench')}\n`);
   process.exit(0);
 });

@@ -114,10 +114,10 @@ export function answerRequest(
   error?: string,
 ): void {
   request.resume();
-  // Recorded before it is sent: a flow is in the store before its client can have the whole answer.
+  // Sent once recorded and stored: the client never has an answer whose flow a crash could lose.
   recorder.answered(reply);
   recorder.finish(error);
-  sendAnswer(response, reply);
+  recorder.afterStored(() => sendAnswer(response, reply));
 }
 
 /** Answers on a raw socket (CONNECT, upgrades) with `reply` and closes it; records and finishes the flow. */
@@ -129,5 +129,5 @@ export function answerSocket(
 ): void {
   recorder.answered(reply);
   recorder.finish(error);
-  writeAnswerToSocket(socket, reply);
+  recorder.afterStored(() => writeAnswerToSocket(socket, reply));
 }

@@ -86,4 +86,10 @@ export interface FlowRecording {
 /** Where the proxy sends finished flows. The store implements it; tests may collect into an array. */
 export interface FlowSink {
   record(flow: FlowRecord): void;
+  /**
+   * Calls back once the flows recorded so far are stored (the store: at its next commit, within the
+   * event-loop turn). The proxy holds a response's last bytes until then, so that an agent never has a
+   * whole response whose flow a crash could lose. Absent: flows count as stored once recorded.
+   */
+  whenStored?(callback: () => void): void;
 }

@@ -156,12 +156,12 @@ function relayResponse(
     onData(chunk) {
       recorder.responseBody.add(chunk);
       sink?.write(chunk);
-      // Held until this tick ends: when the chunk is the body's last, onEnd records the flow first, so
-      // the client never has a whole response whose flow is not yet in the store (store/batch.ts).
+      // Held until the sink's next commit (this event-loop turn): when the chunk is the body's last, the
+      // flow is stored before the client can have the whole response (FlowSink.whenStored).
       if (!corked) {
         corked = true;
         response.cork();
-        process.nextTick(() => {
+        recorder.afterStored(() => {
           corked = false;
           response.uncork();
         });
@@ -179,7 +179,7 @@ function relayResponse(
     onEnd() {
       sink?.end(true);
       finish();
-      response.end();
+      recorder.afterStored(() => response.end());
     },
     onError: fail,
   };

@@ -65,6 +65,8 @@ export interface FlowRecorder {
   answered(reply: RecordedAnswer & { body: string }, body?: CapturedBody): void;
   /** Records the flow (once; later calls do nothing). `error` says what went wrong, if anything did. */
   finish(error?: string): void;
+  /** Calls back once the sink has stored the flows recorded so far (FlowSink.whenStored). */
+  afterStored(callback: () => void): void;
 }
 
 /**
@@ -166,6 +168,10 @@ export function createFlowRecorder(context: ListenerContext, start: FlowStart): 
       } catch (sinkError) {
         context.logger.warn(`flow sink failed for ${flow.method} ${flow.url}: ${String(sinkError)}`);
       }
+    },
+    afterStored(callback) {
+      if (context.sink.whenStored) context.sink.whenStored(callback);
+      else callback();
     },
   };
   if (socket) context.recorders.set(socket, self);

@@ -23,17 +23,32 @@ function fakeDisk() {
 }
 
 describe('record writer', () => {
-  it('writes each row before push returns', () => {
+  it('writes the rows of one event-loop turn in one commit, then calls the waiters back', async () => {
     const disk = fakeDisk();
-    const writer = createRecordWriter(disk.write, { records: 'rows', sizeOf: () => 1 });
+    const commits: string[][] = [];
+    const writer = createRecordWriter(
+      (rows: string[]) => {
+        commits.push([...rows]);
+        disk.write(rows);
+      },
+      { records: 'rows', sizeOf: () => 1 },
+    );
+    const seenByWaiter: string[][] = [];
     writer.push('a');
-    expect(disk.rows).toEqual(['a']);
     writer.push('b');
-    expect(disk.rows).toEqual(['a', 'b']);
+    writer.afterCommit(() => seenByWaiter.push([...disk.rows]));
+    expect(disk.rows).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(commits).toEqual([['a', 'b']]);
+    // The waiter ran after the rows pushed before it were stored.
+    expect(seenByWaiter).toEqual([['a', 'b']]);
+    writer.push('c');
+    writer.flush(); // a reader: written now, not at the next turn
+    expect(disk.rows).toEqual(['a', 'b', 'c']);
     writer.close();
   });
 
-  it('keeps rows a full disk refuses, in order, reports once, and writes them when space returns', () => {
+  it('keeps rows a full disk refuses, in order, reports once, and writes them when space returns', async () => {
     const disk = fakeDisk();
     const reports: WriterStatus[] = [];
     const writer = createRecordWriter(disk.write, {
@@ -43,9 +58,16 @@ describe('record writer', () => {
       onStatus: (status) => reports.push(status),
     });
     writer.push('a');
+    writer.flush();
     disk.refuse('SQLITE_FULL');
-    expect(() => writer.push('b')).not.toThrow();
+    writer.push('b');
+    expect(() => writer.flush()).not.toThrow();
     writer.push('c');
+    let released = false;
+    writer.afterCommit(() => (released = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    // Traffic goes on: a waiter is released even though its rows are only held.
+    expect(released).toBe(true);
     writer.flush(); // still full: nothing thrown, nothing lost
     expect(writer.status()).toMatchObject({
       pendingRows: 2,
@@ -55,7 +77,6 @@ describe('record writer', () => {
     expect(reports).toHaveLength(1);
     disk.refuse(undefined);
     writer.push('d'); // behind the waiting rows, not before them
-    expect(disk.rows).toEqual(['a']);
     writer.flush();
     expect(disk.rows).toEqual(['a', 'b', 'c', 'd']);
     expect(writer.status()).toEqual({ records: 'rows', pendingRows: 0, pendingBytes: 0, droppedRows: 0 });
@@ -68,6 +89,7 @@ describe('record writer', () => {
     const writer = createRecordWriter(disk.write, { records: 'rows', sizeOf: () => 1, retryIntervalMs: 10 });
     disk.refuse('SQLITE_IOERR_WRITE');
     writer.push('a');
+    writer.flush();
     disk.refuse(undefined);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(disk.rows).toEqual(['a']);
@@ -85,7 +107,10 @@ describe('record writer', () => {
       onStatus: (status) => reports.push(status),
     });
     disk.refuse('SQLITE_FULL');
-    for (const row of ['a', 'b', 'c', 'd', 'e']) writer.push(row);
+    for (const row of ['a', 'b', 'c', 'd', 'e']) {
+      writer.push(row);
+      writer.flush();
+    }
     expect(writer.status()).toMatchObject({ pendingRows: 2, pendingBytes: 200, droppedRows: 3 });
     // The outage, then one report of the drops: not one line per row.
     expect(reports).toHaveLength(2);
@@ -106,6 +131,7 @@ describe('record writer', () => {
     });
     writer.push('poison');
     writer.push('a');
+    writer.flush();
     expect(disk.rows).toEqual(['a']);
     expect(writer.status()).toMatchObject({ pendingRows: 0, droppedRows: 1 });
     expect(reports[0]?.error).toContain('SQLITE_CONSTRAINT');
@@ -123,7 +149,8 @@ describe('record writer', () => {
       },
     });
     disk.refuse('SQLITE_FULL');
-    expect(() => writer.push('a')).not.toThrow();
+    writer.push('a');
+    expect(() => writer.flush()).not.toThrow();
     writer.close();
   });
 });

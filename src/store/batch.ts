@@ -1,19 +1,26 @@
 /**
- * Rows that arrive on a hot path (proxy flows, gateway usage) are written at once, one transaction per
- * row, so a row is in SQLite's write-ahead log (and survives a `kill -9` of Warren) before its caller
- * goes on: the proxy records a flow before it releases the response's last byte. With WAL and
- * synchronous=NORMAL a commit is a write() to the log, not an fsync.
+ * Rows that arrive on a hot path (proxy flows, gateway usage) are written in one transaction per turn
+ * of the event loop (a group commit, at setImmediate), and callers that must not go on before their row
+ * is stored wait for that commit with `afterCommit`: the proxy holds a response's last bytes until the
+ * flow is in SQLite's write-ahead log, so a `kill -9` of Warren never loses a flow whose response the
+ * agent has whole. With WAL and synchronous=NORMAL a commit is a write() to the log, not an fsync: it
+ * survives the process, not a power cut. One commit per turn instead of one per row keeps most of
+ * the batching's throughput (docs/performance.md).
  *
  * When the disk refuses a write (full, I/O error, locked past the busy timeout), rows are kept in
  * memory, oldest first, up to `maxPendingBytes`, and retried every `retryIntervalMs` and whenever a
- * reader asks; past the bound the newest are dropped and counted. The writer never throws into its
- * caller or from its timer: it reports what happens through `onStatus`.
+ * reader asks; past the bound the newest are dropped and counted. Waiters are released all the same
+ * (traffic goes on). The writer never throws into its caller or from a timer: it reports through
+ * `onStatus`.
  */
 export interface RecordWriter<Row> {
+  /** Queues the row for this turn's commit. */
   push(row: Row): void;
-  /** Retries the rows the disk refused so far (readers call it first, to see their own writes). */
+  /** Calls back after the next commit: every row pushed before it is then stored (or held, see above). */
+  afterCommit(callback: () => void): void;
+  /** Writes what is queued and retries what the disk refused (readers call it first, to see their own writes). */
   flush(): void;
-  /** Stops retrying after a last attempt. */
+  /** Writes what is left, releases the waiters, stops retrying. */
   close(): void;
   status(): WriterStatus;
 }
@@ -27,7 +34,7 @@ export interface WriterStatus {
   pendingBytes: number;
   /** Rows given up since the writer opened: past the bound, or refused for a reason other than space. */
   droppedRows: number;
-  /** The last refusal, while rows are pending; undefined once the disk takes them again. */
+  /** The last refusal, while rows are pending; absent once the disk takes them again. */
   error?: string;
   /** Epoch ms of the first refusal of the current outage. */
   since?: number;
@@ -39,11 +46,11 @@ export interface RecordWriterOptions<Row> {
   sizeOf: (row: Row) => number;
   maxPendingBytes?: number;
   retryIntervalMs?: number;
-  /** Called when an outage starts, when rows are dropped, and when the disk takes the rows again. */
+  /** Called when an outage starts, when rows are first dropped in it, and when the disk takes the rows again. */
   onStatus?: (status: WriterStatus) => void;
 }
 
-/** 64 MiB: at the default body cap (1 MiB a body) at least 32 full flows, typically tens of thousands. */
+/** 64 MiB: at the default body cap at least a few dozen flows with full bodies, typically tens of thousands. */
 export const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /** SQLite result codes that say "not now" (space, I/O, a lock) rather than "never" (a bad row). */
@@ -54,12 +61,19 @@ export function isRetryableWriteError(error: unknown): boolean {
   return typeof code === 'string' && RETRYABLE.test(code);
 }
 
+function describeRefusal(refusal: unknown): string {
+  return `${(refusal as { code?: string }).code ?? 'error'}: ${(refusal as Error).message}`;
+}
+
 export function createRecordWriter<Row>(
   writeRows: (rows: Row[]) => void,
   options: RecordWriterOptions<Row>,
 ): RecordWriter<Row> {
   const maxPendingBytes = options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES;
   const retryIntervalMs = options.retryIntervalMs ?? 1000;
+  /** Rows of this turn, not yet offered to the disk. */
+  let queued: Row[] = [];
+  /** Rows the disk refused, oldest first; while any wait, new rows line up behind them. */
   let pending: { row: Row; size: number }[] = [];
   let pendingBytes = 0;
   let droppedRows = 0;
@@ -67,7 +81,9 @@ export function createRecordWriter<Row>(
   let since: number | undefined;
   /** One report of dropped rows per outage: a full disk under traffic must not flood the log. */
   let dropReported = false;
-  let timer: NodeJS.Timeout | undefined;
+  let waiters: (() => void)[] = [];
+  let scheduled: NodeJS.Immediate | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const status = (): WriterStatus => ({
@@ -86,103 +102,141 @@ export function createRecordWriter<Row>(
     }
   };
 
-  const hold = (rows: Row[], refusal: unknown) => {
-    const firstRefusal = error === undefined;
-    error = `${(refusal as { code?: string }).code ?? 'error'}: ${(refusal as Error).message}`;
-    since ??= Date.now();
-    let droppedNow = 0;
+  /** Lines rows up behind those already waiting, within the bound; says how many it had to drop. */
+  const hold = (rows: Row[]): number => {
+    let dropped = 0;
     for (const row of rows) {
       const size = options.sizeOf(row);
       if (pendingBytes + size > maxPendingBytes) {
-        droppedNow += 1;
+        dropped += 1;
         continue;
       }
       pending.push({ row, size });
       pendingBytes += size;
     }
-    droppedRows += droppedNow;
-    if (!closed && timer === undefined) {
-      timer = setInterval(flush, retryIntervalMs);
-      timer.unref();
+    droppedRows += dropped;
+    return dropped;
+  };
+
+  const refused = (rows: Row[], refusal: unknown) => {
+    const firstRefusal = error === undefined;
+    error = describeRefusal(refusal);
+    since ??= Date.now();
+    const dropped = hold(rows);
+    if (!closed && retryTimer === undefined) {
+      retryTimer = setInterval(retry, retryIntervalMs);
+      retryTimer.unref();
     }
-    if (firstRefusal || (droppedNow > 0 && !dropReported)) {
-      dropReported ||= droppedNow > 0;
+    if (firstRefusal || (dropped > 0 && !dropReported)) {
+      dropReported ||= dropped > 0;
       report();
     }
   };
 
-  const drop = (rows: Row[], refusal: unknown) => {
-    droppedRows += rows.length;
-    error = `${(refusal as { code?: string }).code ?? 'error'}: ${(refusal as Error).message}`;
-    report();
-    if (pending.length === 0) error = undefined;
-  };
-
+  /** Writes `rows`; false when the disk refused them (they are then held). */
   const write = (rows: Row[]): boolean => {
     try {
       writeRows(rows);
       return true;
     } catch (refusal) {
-      if (isRetryableWriteError(refusal)) hold(rows, refusal);
-      else if (rows.length === 1) drop(rows, refusal);
-      // A batch refused for its content: one row at a time, so that one bad row costs only itself.
-      else for (const row of rows) write([row]);
-      return false;
+      if (isRetryableWriteError(refusal)) {
+        refused(rows, refusal);
+        return false;
+      }
+      if (rows.length > 1) {
+        // A batch refused for its content: one row at a time, so that one bad row costs only itself.
+        for (const [index, row] of rows.entries()) {
+          if (!write([row])) {
+            hold(rows.slice(index + 1));
+            return false;
+          }
+        }
+        return true;
+      }
+      droppedRows += 1;
+      const previous = error;
+      error = describeRefusal(refusal);
+      report();
+      if (pending.length === 0) error = previous;
+      return true;
     }
   };
 
-  function flush(): void {
-    if (pending.length === 0) return;
-    const waiting = pending;
-    pending = [];
-    pendingBytes = 0;
-    const rows = waiting.map((entry) => entry.row);
-    for (let start = 0; start < rows.length; start += 500) {
-      if (!write(rows.slice(start, start + 500))) {
-        // The rest stay queued behind the refused ones, in order.
-        for (const row of rows.slice(start + 500)) {
-          const size = options.sizeOf(row);
-          pending.push({ row, size });
-          pendingBytes += size;
+  /** Offers the rows the disk refused again, in chunks, then what is queued; stops at the first refusal. */
+  function retry(): void {
+    if (pending.length > 0) {
+      const rows = pending.map((entry) => entry.row);
+      pending = [];
+      pendingBytes = 0;
+      for (let start = 0; start < rows.length; start += 500) {
+        if (!write(rows.slice(start, start + 500))) {
+          hold(rows.slice(start + 500));
+          break;
         }
-        return;
+      }
+      if (pending.length === 0) {
+        clearInterval(retryTimer);
+        retryTimer = undefined;
+        if (error !== undefined) {
+          error = undefined;
+          since = undefined;
+          dropReported = false;
+          report();
+        }
       }
     }
-    clearInterval(timer);
-    timer = undefined;
-    if (error !== undefined) {
-      error = undefined;
-      since = undefined;
-      dropReported = false;
-      report();
+    if (queued.length === 0) return;
+    const rows = queued;
+    queued = [];
+    if (pending.length > 0) {
+      const dropped = hold(rows);
+      if (dropped > 0 && !dropReported) {
+        dropReported = true;
+        report();
+      }
+      return;
     }
+    write(rows);
   }
+
+  const commit = () => {
+    scheduled = undefined;
+    retry();
+    const released = waiters;
+    waiters = [];
+    for (const waiter of released) {
+      try {
+        waiter();
+      } catch {
+        // One waiter failing must not keep the others' responses back.
+      }
+    }
+  };
+  const schedule = () => {
+    if (scheduled === undefined && !closed) scheduled = setImmediate(commit);
+  };
 
   return {
     push(row) {
-      // Behind rows already waiting, so that the store keeps the order they arrived in.
-      if (pending.length > 0) {
-        const size = options.sizeOf(row);
-        if (pendingBytes + size > maxPendingBytes) {
-          droppedRows += 1;
-          if (!dropReported) {
-            dropReported = true;
-            report();
-          }
-          return;
-        }
-        pending.push({ row, size });
-        pendingBytes += size;
+      queued.push(row);
+      if (closed) retry();
+      else schedule();
+    },
+    afterCommit(callback) {
+      if (closed) {
+        callback();
         return;
       }
-      write([row]);
+      waiters.push(callback);
+      schedule();
     },
-    flush,
+    flush: retry,
     close() {
-      flush();
       closed = true;
-      clearInterval(timer);
-      timer = undefined;
+      if (scheduled !== undefined) clearImmediate(scheduled);
+      commit();
+      clearInterval(retryTimer);
+      retryTimer = undefined;
     },
     status,
   };

@@ -60,8 +60,10 @@ export interface RecordingTotals {
 }
 
 export interface FlowRepository extends FlowSink {
-  /** Retries the flows the disk refused so far (each flow is otherwise written as it is recorded). */
+  /** Writes the flows queued this turn and retries those the disk refused. */
   flush(): void;
+  /** Calls back once every flow recorded so far is stored (the next commit, within this event-loop turn). */
+  whenStored(callback: () => void): void;
   /** Flows held in memory because the disk refused them, and flows given up. */
   status(): WriterStatus;
   query(query?: FlowQuery): StoredFlow[];
@@ -100,8 +102,9 @@ function flowSize(flow: FlowRecord): number {
 }
 
 /**
- * Flows arrive on the proxy's hot path and are written as they are recorded, one commit each
- * (batch.ts), so a flow is durable before the proxy releases its response's last byte.
+ * Flows arrive on the proxy's hot path: `record` queues, and the flows of one event-loop turn are written
+ * in one commit (batch.ts); the proxy waits for it (`whenStored`) before it releases a response's last
+ * bytes, so a flow is durable before its response is whole at the agent.
  */
 export function createFlowRepository(
   database: SqliteDatabase,
@@ -157,6 +160,7 @@ export function createFlowRepository(
       options.onRecorded?.(flow);
     },
     flush,
+    whenStored: writer.afterCommit,
     status: writer.status,
     query(query = {}) {
       flush();
