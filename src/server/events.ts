@@ -1,5 +1,6 @@
 import type { FlowRecord, FlowRecording } from '../proxy/index.js';
 import type { SessionEvent } from '../sessions/index.js';
+import type { WriterStatus } from '../store/index.js';
 
 /** A flow as lists show it: no headers, no bodies. */
 export interface FlowSummary {
@@ -49,19 +50,39 @@ export function summarizeFlow(flow: FlowRecord & { seq?: number }): FlowSummary 
   };
 }
 
-/** Everything a live view hears about: session life and new flows. */
-export type ServerEvent = SessionEvent | { type: 'flow-recorded'; sessionId: string; flow: FlowSummary };
+/**
+ * The store's writers: the disk refuses flows or usage (`status.error` set; the records wait in memory)
+ * or takes them again. `message` is the line the server logged.
+ */
+export interface StoreStatusEvent {
+  type: 'store-status';
+  status: WriterStatus;
+  message: string;
+}
+
+/** Everything a live view hears about: session life, new flows and the store's health. */
+export type ServerEvent =
+  SessionEvent | { type: 'flow-recorded'; sessionId: string; flow: FlowSummary } | StoreStatusEvent;
 
 export interface EventHub {
   publish(event: ServerEvent): void;
   subscribe(listener: (event: ServerEvent) => void): () => void;
 }
 
-/** In-process fan-out; one listener throwing does not keep the event from the others. */
+/**
+ * In-process fan-out; one listener throwing does not keep the event from the others. The latest
+ * store-status of each writer is kept while it reports trouble and replayed to new listeners, so a
+ * page opened during an outage shows it too.
+ */
 export function createEventHub(): EventHub {
   const listeners = new Set<(event: ServerEvent) => void>();
+  const troubles = new Map<string, StoreStatusEvent>();
   return {
     publish(event) {
+      if (event.type === 'store-status') {
+        if (event.status.error !== undefined) troubles.set(event.status.records, event);
+        else troubles.delete(event.status.records);
+      }
       for (const listener of listeners) {
         try {
           listener(event);
@@ -71,6 +92,13 @@ export function createEventHub(): EventHub {
       }
     },
     subscribe(listener) {
+      for (const trouble of troubles.values()) {
+        try {
+          listener(trouble);
+        } catch {
+          // As in publish.
+        }
+      }
       listeners.add(listener);
       return () => listeners.delete(listener);
     },

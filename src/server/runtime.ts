@@ -25,7 +25,7 @@ import {
 } from '../gateway/index.js';
 import { resolveDriver, type DriverOptions, type SandboxDriver } from '../sandbox/index.js';
 import type { SessionEgress, SessionParts, SessionTokenIssuer } from '../sessions/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { openStore, type Store, type WriterStatus } from '../store/index.js';
 
 /** The long-lived parts that `warren run`, `warren proxy` and `warren serve` share in one process. */
 export interface Runtime {
@@ -65,6 +65,8 @@ export interface RuntimeOptions {
   configPath?: string;
   /** Hears every flow as the proxy records it (live views in `warren serve`). */
   onFlowRecorded?: (flow: FlowRecord) => void;
+  /** Told when the disk refuses flows or usage and when it takes them again (StoreOptions); absent: stderr. */
+  onWriteStatus?: (status: WriterStatus) => void;
 }
 
 function rulesOf(entries: RuleEntry[], action: HostRule['action']): HostRule[] {
@@ -97,10 +99,10 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   const config = loadConfig(options.configPath ?? home.configPath, {
     explicit: options.configPath !== undefined,
   });
-  const store = openStore(
-    home.databasePath,
-    options.onFlowRecorded ? { onFlowRecorded: options.onFlowRecorded } : {},
-  );
+  const store = openStore(home.databasePath, {
+    ...(options.onFlowRecorded ? { onFlowRecorded: options.onFlowRecorded } : {}),
+    ...(options.onWriteStatus ? { onWriteStatus: options.onWriteStatus } : {}),
+  });
   try {
     const ca = await createCertificateAuthority({ dir: home.caDir });
     const caBundlePath = writeCaBundle(home, ca);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { WarrenError } from '../errors/index.js';
 import { parseGatewayConfig, pickGatewayKeys } from '../gateway/index.js';
 import { flowsToHar } from '../proxy/index.js';
+import { describeWriteStatus } from '../store/index.js';
 import { CACHE_KINDS } from '../sandbox/index.js';
 import {
   createSessionManager,
@@ -86,6 +87,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.configPath ? { configPath: options.configPath } : {}),
     onFlowRecorded: (flow) =>
       events.publish({ type: 'flow-recorded', sessionId: flow.sessionId, flow: summarizeFlow(flow) }),
+    // A full disk is logged and shown in every open page (a banner), never thrown.
+    onWriteStatus: (status) => {
+      const message = describeWriteStatus(status);
+      (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(message);
+      events.publish({ type: 'store-status', status, message });
+    },
   });
   let server: Server | undefined;
   try {

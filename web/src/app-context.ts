@@ -2,8 +2,11 @@ import type { Api } from './api.js';
 
 /** A server event as /api/events sends it. */
 export interface ServerEvent {
-  type: 'session-started' | 'session-ended' | 'session-removed' | 'flow-recorded';
+  type: 'session-started' | 'session-ended' | 'session-removed' | 'flow-recorded' | 'store-status';
   sessionId?: string;
+  /** store-status: which records the disk refuses (`error` set) or takes again, and the server's line. */
+  status?: { records: string; pendingRows: number; droppedRows: number; error?: string };
+  message?: string;
   session?: { id: string; state: string; agent: string; exitCode: number | null };
   flow?: import('./api.js').FlowSummary;
 }

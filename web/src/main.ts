@@ -57,9 +57,20 @@ function start(): void {
     notifications,
     logout,
   );
+  // Its own line, kept across pages: the server's store refuses records until the disk has room again.
+  const storeBanner = element('div', { class: 'banner', attributes: { role: 'alert', id: 'store-banner' } });
+  const storeTroubles = new Map<string, string>();
   const main = element('main');
-  root.append(header, banner, main);
-  const listeners = new Set<(event: ServerEvent) => void>();
+  root.append(header, storeBanner, banner, main);
+  const listeners = new Set<(event: ServerEvent) => void>([
+    (event) => {
+      if (event.type !== 'store-status' || !event.status) return;
+      if (event.status.error !== undefined) storeTroubles.set(event.status.records, event.message ?? '');
+      else storeTroubles.delete(event.status.records);
+      storeBanner.textContent = [...storeTroubles.values()].join(' ');
+      storeBanner.className = storeTroubles.size > 0 ? 'banner error' : 'banner';
+    },
+  ]);
   let closeEvents: (() => void) | undefined;
   let leavePage: (() => void) | undefined;
   /** Shown on the login page after a socket said this device was logged out. */
