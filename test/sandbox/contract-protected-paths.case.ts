@@ -242,7 +242,7 @@ export function registerProtectedPathTests(kit: ContractKit): void {
   );
 
   contractTest(
-    'protected paths: commit, branch, remote add, push -u and set-upstream-to work inside and reach the host',
+    'protected paths: commit, branch, remote add, push -u, set-upstream-to, stash and rebase work inside and reach the host',
     async () => {
       const { workspace } = kit.fixture();
       initRepository(workspace);
@@ -259,6 +259,11 @@ export function registerProtectedPathTests(kit: ContractKit): void {
           'git push -q -u origin feature',
           'git branch -q --set-upstream-to=origin/feature',
           'git pack-refs --all',
+          'echo stashed >> feature.txt',
+          'git stash -q',
+          'git stash pop -q',
+          'git commit -q -am "after stash"',
+          'GIT_SEQUENCE_EDITOR=true git rebase -q -i HEAD~1',
           'git config user.name "Agent Config"',
           'git status --short --branch',
           'git rev-parse --abbrev-ref --symbolic-full-name "@{u}"',
@@ -272,7 +277,7 @@ export function registerProtectedPathTests(kit: ContractKit): void {
       // The commits, the branch and the current branch are the host's now; the pushed branch is in the remote.
       expect(hostGit(workspace, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe('feature');
       expect(hostGit(workspace, 'log', '--format=%s', 'feature')).toBe(
-        'feature commit\nagent commit\nfirst\n',
+        'after stash\nfeature commit\nagent commit\nfirst\n',
       );
       expect(hostGit(workspace, 'log', '--format=%s', 'main')).toBe('agent commit\nfirst\n');
       expect(hostGit(workspace, 'status', '--porcelain', '--untracked-files=no')).toBe('');

@@ -54,7 +54,7 @@ export async function readConfigEntries(path: string): Promise<ConfigEntry[] | u
  * uploadpack/receivepack, submodule update commands, …) is dropped from a config the session wrote.
  */
 const SAFE_KEYS: readonly RegExp[] = [
-  /^core\.(repositoryformatversion|filemode|bare|logallrefupdates|ignorecase|precomposeunicode|symlinks|autocrlf|eol)$/,
+  /^core\.(repositoryformatversion|filemode|bare|worktree|logallrefupdates|ignorecase|precomposeunicode|symlinks|autocrlf|eol)$/,
   /^extensions\.(objectformat|refstorage)$/,
   /^remote\.[^\n]+\.(url|pushurl|fetch|push|tagopt|mirror|prune)$/,
   /^branch\.[^\n]+\.(remote|pushremote|merge|rebase)$/,

@@ -1,4 +1,19 @@
-import { cp, lstat, mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import {
+  chmod,
+  copyFile,
+  cp,
+  lchown,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+} from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Dirent } from 'node:fs';
 import type { HostIdentity } from '../host-identity.js';
@@ -16,11 +31,12 @@ import { recordChange, type ProtectedPathsReport } from './report.js';
  * hooks and those of the repositories inside it (submodules, worktrees) bound read-only over themselves.
  *
  * - config, config.worktree, commondir, hooks: private copies; never carried back, their changes reported.
- * - other top-level files (HEAD, ORIG_HEAD, FETCH_HEAD, COMMIT_EDITMSG, …): private copies, carried back at the
- *   end when the host's are still as they were at the start (git replaces a link to HEAD with a file, and refuses
- *   a HEAD that links outside refs/, so these cannot be shared links).
- * - index, packed-refs and every folder but hooks: links, written through by git (it follows links when it
- *   replaces these). packed-refs is linked even when absent, so packing refs never moves them into the view.
+ * - other top-level files (HEAD, index, ORIG_HEAD, FETCH_HEAD, COMMIT_EDITMSG, …): private copies, carried back
+ *   at the end when the host's are still as they were at the start. They cannot be shared links: git replaces a
+ *   link to HEAD with a file and refuses a HEAD that links outside refs/, and `git stash` renames a lock taken on
+ *   index (in the real directory, through the link) to index.stash.N in the view, across two mounts (EXDEV).
+ * - packed-refs and every folder but hooks: links, written through by git (it follows links when it replaces
+ *   these). packed-refs is linked even when absent, so packing refs never moves them into the view.
  */
 export interface GitView {
   mounts: ProtectionMount[];
@@ -34,7 +50,7 @@ export interface GitView {
 }
 
 const GIT_DIR = GIT_ENTRY.path;
-const LINKED_FILES = new Set(['index', 'packed-refs']);
+const LINKED_FILES = new Set(['packed-refs']);
 const WHY = GIT_ENTRY.why;
 
 function isOurLink(name: string, target: string): boolean {
@@ -67,13 +83,33 @@ async function nestedCovers(real: string): Promise<ProtectionMount[]> {
   return mounts;
 }
 
-async function readState(path: string): Promise<TreeNode | undefined> {
+/** A top-level entry as carrying compares it: a file by digest (the index can be large), a folder as such. */
+type EntryState = { kind: 'file'; digest: string } | { kind: 'link'; target: string } | { kind: 'folder' };
+
+async function digestOf(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+async function entryState(path: string): Promise<EntryState | undefined> {
   const stats = await lstat(path).catch(() => undefined);
   if (!stats) return undefined;
-  if (stats.isFile()) return { kind: 'file', content: await readFile(path), mode: stats.mode & 0o777 };
+  if (stats.isFile()) return { kind: 'file', digest: await digestOf(path) };
   if (stats.isSymbolicLink()) return { kind: 'link', target: await readlink(path) };
-  if (stats.isDirectory()) return { kind: 'folder', entries: new Map() };
-  return undefined;
+  return stats.isDirectory() ? { kind: 'folder' } : undefined;
+}
+
+function sameEntry(a: EntryState | undefined, b: EntryState | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.kind === 'file') return b.kind === 'file' && a.digest === b.digest;
+  if (a.kind === 'link') return b.kind === 'link' && a.target === b.target;
+  return b.kind === 'folder';
 }
 
 function sameContent(a: TreeNode | undefined, b: TreeNode | undefined): boolean {
@@ -135,8 +171,10 @@ export async function prepareGitView(options: {
   const view = join(options.folder, 'git-view');
   await mkdir(view, { mode: 0o755 });
   const entries = await readdir(real, { withFileTypes: true });
-  /** What each private entry held at the start: protected ones for the report, the others to carry back. */
+  /** What protected entries held at the start, for the report. */
   const start = new Map<string, TreeNode>();
+  /** What the other private entries held at the start, to carry back only over an unchanged host entry. */
+  const carryStart = new Map<string, EntryState>();
   const linked = new Set<string>();
   const covers: ProtectionMount[] = [];
   const linkedTargets: string[] = [];
@@ -156,17 +194,15 @@ export async function prepareGitView(options: {
         if (target && !target.startsWith('..') && !isAbsolute(target)) linkedTargets.push(target);
       }
     } else if (entry.isFile() && !LINKED_FILES.has(name)) {
-      const node = await readState(path);
-      if (!node) continue;
-      start.set(name, node);
-      await writeTree(join(view, name), node);
+      await copyFile(path, join(view, name), constants.COPYFILE_EXCL);
+      carryStart.set(name, { kind: 'file', digest: await digestOf(join(view, name)) });
     } else {
       await symlink(`${HIDDEN_GIT_DIR}/${name}`, join(view, name));
       linked.add(name);
     }
   }
   for (const name of LINKED_FILES)
-    if (!linked.has(name) && !start.has(name)) {
+    if (!linked.has(name) && !carryStart.has(name)) {
       await symlink(`${HIDDEN_GIT_DIR}/${name}`, join(view, name));
       linked.add(name);
     }
@@ -188,8 +224,8 @@ export async function prepareGitView(options: {
 
   /** Applies the view's version of a private top-level entry to the host when the host's is still the start's. */
   async function carry(report: ProtectedPathsReport, name: string): Promise<void> {
-    const before = start.get(name);
-    const after = await readState(join(view, name));
+    const before = carryStart.get(name);
+    const after = await entryState(join(view, name));
     if (after?.kind === 'link') {
       if (!linked.has(name) || !isOurLink(name, after.target))
         report.notes.push(`${GIT_DIR}/${name} became a link in the session; not carried to the host`);
@@ -199,10 +235,10 @@ export async function prepareGitView(options: {
       report.notes.push(`${GIT_DIR}/${name} was removed or replaced in the session; the host keeps its own`);
       return;
     }
-    if (sameContent(before, after)) return;
+    if (sameEntry(before, after)) return;
     const hostPath = join(real, name);
-    const host = await readState(hostPath);
-    if (!sameContent(before, host)) {
+    const host = await entryState(hostPath);
+    if (!sameEntry(before, host)) {
       report.notes.push(
         `${GIT_DIR}/${name} changed on the host during the session; the host's is kept, not the session's`,
       );
@@ -219,8 +255,10 @@ export async function prepareGitView(options: {
     } else if (after.kind === 'file') {
       const temporary = `${hostPath}.warren-carry`;
       await rm(temporary, { force: true, recursive: true });
+      await copyFile(join(view, name), temporary, constants.COPYFILE_EXCL);
       // git's top-level files are never executable; no mode bit of the session's reaches the host.
-      await writeTree(temporary, { ...after, mode: after.mode & 0o666 }, { uid, gid });
+      await chmod(temporary, 0o644);
+      await lchown(temporary, uid, gid);
       await rename(temporary, hostPath);
     } else if (host === undefined) {
       await cp(join(view, name), hostPath, { recursive: true, verbatimSymlinks: true, errorOnExist: true });
@@ -240,7 +278,7 @@ export async function prepareGitView(options: {
         start.get(name),
         await readTree(join(view, name), { skip: (file) => file.endsWith('.sample') }).catch(() => undefined),
       );
-    const names = new Set([...(await readdir(view)), ...start.keys()]);
+    const names = new Set([...(await readdir(view)), ...carryStart.keys()]);
     for (const name of [...names].sort()) {
       if (PROTECTED.has(name)) continue;
       try {

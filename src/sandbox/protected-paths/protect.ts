@@ -197,7 +197,13 @@ export async function prepareWorkspaceProtection(
     report.notes.push(...notes);
     // A sandbox that never started changed nothing; there is nothing to carry either.
     if (baselineNs === undefined) return report;
-    const context: ScanContext = { workspace, sessionId: options.sessionId, baselineNs, report };
+    const context: ScanContext = {
+      workspace,
+      sessionId: options.sessionId,
+      baselineNs,
+      report,
+      ownGitDirProtected: view !== undefined,
+    };
     const steps: [string, () => Promise<void>][] = [
       ['the git view', async () => view?.settle(report)],
       [

@@ -274,6 +274,35 @@ describe('prepareWorkspaceProtection', () => {
   });
 });
 
+describe('neutraliseGitDirs: what is not git', () => {
+  it('keeps a worktree commondir naming the protected git directory, and never moves project folders', async () => {
+    git(workspace, 'init', '-q');
+    mkdirSync(join(workspace, 'deploy/config'), { recursive: true });
+    mkdirSync(join(workspace, 'deploy/objects'));
+    mkdirSync(join(workspace, 'deploy/refs'));
+    const baselineNs = clockNow();
+    tickAfter(baselineNs);
+    mkdirSync(join(workspace, '.git/worktrees/wt'), { recursive: true });
+    writeFileSync(join(workspace, '.git/worktrees/wt/HEAD'), 'ref: refs/heads/wt\n');
+    writeFileSync(join(workspace, '.git/worktrees/wt/commondir'), '../..\n');
+    mkdirSync(join(workspace, '.git/worktrees/other'), { recursive: true });
+    writeFileSync(join(workspace, '.git/worktrees/other/HEAD'), 'ref: refs/heads/x\n');
+    writeFileSync(join(workspace, '.git/worktrees/other/commondir'), '../../../evil\n');
+    writeFileSync(join(workspace, 'deploy/config/app.yaml'), 'changed in the session\n');
+    writeFileSync(join(workspace, 'deploy/HEAD'), 'not git\n');
+
+    const report = emptyReport();
+    await neutraliseGitDirs({ workspace, sessionId: 's-4', baselineNs, report, ownGitDirProtected: true });
+    expect(report.changes.map((change) => change.path)).toEqual(['.git/worktrees/other/commondir']);
+    expect(existsSync(join(workspace, '.git/worktrees/wt/commondir'))).toBe(true);
+    expect(existsSync(join(workspace, 'deploy/config/app.yaml'))).toBe(true);
+
+    const unprotected = emptyReport();
+    await neutraliseGitDirs({ workspace, sessionId: 's-5', baselineNs, report: unprotected });
+    expect(unprotected.changes.map((change) => change.path)).toEqual(['.git/worktrees/wt/commondir']);
+  });
+});
+
 describe('git view', () => {
   it('keeps config and hooks private, carries HEAD back, and reports what changed', async () => {
     git(workspace, 'init', '-q', '-b', 'main');

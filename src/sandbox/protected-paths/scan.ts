@@ -1,6 +1,6 @@
 import type { BigIntStats, Dirent } from 'node:fs';
-import { lchown, lstat, readdir, rename, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { lchown, lstat, readdir, realpath, rename, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { GIT_DIR_PROTECTED_NAMES, GIT_ENTRY } from './catalog.js';
 import { readConfigEntries, isSafeConfigKey, sanitizedConfigText } from './git-config.js';
 import { readRegularFile } from './file-tree.js';
@@ -20,6 +20,8 @@ export interface ScanContext {
    */
   baselineNs: bigint;
   report: ProtectedPathsReport;
+  /** The workspace's own git directory had its private view: the session could not change its config. */
+  ownGitDirProtected?: boolean;
 }
 
 function changedInSession(stats: BigIntStats, context: ScanContext): boolean {
@@ -100,7 +102,11 @@ async function checkGitDir(context: ScanContext, folder: string): Promise<void> 
       await checkHooks(context, path);
       continue;
     }
+    // Only what git would read: a folder named config (a project's, in a folder that looks like a repository)
+    // is nothing git runs, and is never moved.
+    if ((name === 'hooks' && stats.isFile()) || (name !== 'hooks' && stats.isDirectory())) continue;
     if (!changedInSession(stats, context)) continue;
+    if (name === 'commondir' && (await namesWorkspaceGitDir(context, folder, path))) continue;
     if (name === 'config' && stats.isFile()) await sanitizeConfig(context, path, stats);
     else {
       const content = stats.isFile() ? await readRegularFile(path) : undefined;
@@ -111,6 +117,20 @@ async function checkGitDir(context: ScanContext, folder: string): Promise<void> 
       });
     }
   }
+}
+
+/**
+ * `git worktree add` writes worktrees/<name>/commondir naming the workspace's own git directory, whose config the
+ * session could not change: harmless. Any other commondir would make git read another config.
+ */
+async function namesWorkspaceGitDir(context: ScanContext, folder: string, path: string): Promise<boolean> {
+  const content = await readRegularFile(path);
+  if (!content) return false;
+  const named = content.toString('utf8').replace(/\n$/, '');
+  if (named.includes('\n') || named.includes('\0')) return false;
+  const target = await realpath(resolve(folder, named)).catch(() => undefined);
+  const own = await realpath(join(context.workspace, GIT_ENTRY.path)).catch(() => undefined);
+  return context.ownGitDirProtected === true && target !== undefined && target === own;
 }
 
 /** git runs hooks/<name> for each hook; sample hooks (name.sample) never run. */
@@ -135,9 +155,13 @@ async function checkHooks(context: ScanContext, folder: string): Promise<void> {
  * bare repository, a submodule's or worktree's git directory). git discovers such a folder from any directory a
  * user (or a shell prompt, or an editor) runs it in, and `git status` recurses into submodules.
  */
-function isGitDir(folder: string, names: ReadonlySet<string>): boolean {
+function isGitDir(folder: string, entries: readonly Dirent[]): boolean {
   if (basename(folder) === GIT_ENTRY.path) return true;
-  return names.has('HEAD') && (names.has('objects') || names.has('refs') || names.has('commondir'));
+  const file = (name: string) => entries.some((entry) => entry.name === name && !entry.isDirectory());
+  const directory = (name: string) => entries.some((entry) => entry.name === name && entry.isDirectory());
+  // A worktree's common directory (what a commondir names) may hold no HEAD.
+  if (file('config') && directory('objects') && directory('refs')) return true;
+  return file('HEAD') && (directory('objects') || directory('refs') || file('commondir'));
 }
 
 /**
@@ -150,8 +174,7 @@ export async function neutraliseGitDirs(context: ScanContext): Promise<void> {
   const gitDirs: string[] = [];
   const visit = async (folder: string) => {
     const entries = await readdir(folder, { withFileTypes: true }).catch(() => [] as Dirent[]);
-    const names = new Set(entries.map((entry) => entry.name));
-    const gitDir = isGitDir(folder, names);
+    const gitDir = isGitDir(folder, entries);
     if (gitDir) gitDirs.push(folder);
     for (const entry of entries)
       if (entry.isDirectory() && !(gitDir && entry.name === 'objects'))
