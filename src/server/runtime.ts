@@ -24,7 +24,12 @@ import {
   type Gateway,
 } from '../gateway/index.js';
 import { resolveDriver, type DriverOptions, type SandboxDriver } from '../sandbox/index.js';
-import type { SessionEgress, SessionParts, SessionTokenIssuer } from '../sessions/index.js';
+import {
+  reclaimRunFolders,
+  type SessionEgress,
+  type SessionParts,
+  type SessionTokenIssuer,
+} from '../sessions/index.js';
 import { openStore, type Store, type WriterStatus } from '../store/index.js';
 
 /** The long-lived parts that `warren run`, `warren proxy` and `warren serve` share in one process. */
@@ -141,6 +146,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       async openDriver(name) {
         const driver = await resolveDriver(name ?? config.sandbox.driver, runtime.driverOptions);
         await driver.reconcileLeftovers?.((id) => runtime.isSessionLive(id));
+        // Each session's proxy socket folder: a session that is not alive has no use for it.
+        reclaimRunFolders(home.runDir, (id) => runtime.isSessionLive(id));
         return driver;
       },
       sessionParts(driver) {
@@ -164,7 +171,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
         return typeof owner === 'number' && isProcessAlive(owner);
       },
       driverOptions: {
-        bwrap: { cachesDir: home.cachesDir, handoverDir: join(home.runDir, 'handover') },
+        bwrap: { cachesDir: home.cachesDir, handoverDir: join(home.runDir, 'handover'), owner: home.root },
         oci: {
           cachesDir: home.cachesDir,
           handoverDir: join(home.runDir, 'handover'),

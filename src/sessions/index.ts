@@ -2,6 +2,7 @@ export {
   exitStatus,
   newSessionId,
   prepareSession,
+  reclaimRunFolders,
   type PreparedSession,
   type SessionEgress,
   type SessionExit,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { EgressProxy, ForwardHook, HostPolicy, ProxyListener } from '../proxy/index.js';
@@ -82,6 +82,27 @@ export interface PreparedSession {
 
 export function newSessionId(): string {
   return `s-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Removes the private folders (WARREN_HOME/run/<session>, each holding a proxy socket) that sessions
+ * of a crashed Warren left behind, except those of sessions `keep` calls alive. Only names Warren gives
+ * sessions are touched (not run/handover, say). Returns the session ids whose folders went.
+ */
+export function reclaimRunFolders(runDir: string, keep: (sessionId: string) => boolean): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!/^s-[0-9a-f]{12}$/.test(name) || keep(name)) continue;
+    rmSync(join(runDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Exit status as a shell reports it: the code, or 128 + signal number. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type FakeUpstream } from '../helpers/upstream.js';
@@ -36,7 +37,7 @@ describe('warren run killed mid-session', () => {
   });
 
   it(
-    'loses no flow whose response completed at the client, over three kills, and marks each session crashed',
+    'loses no flow whose response completed at the client, over three kills; marks each session crashed and reclaims its folders',
     { timeout: 180_000 },
     async () => {
       const { home, workspace } = freshDirectories();
@@ -95,9 +96,30 @@ describe('warren run killed mid-session', () => {
       }
       expect(completedTotal).toBeGreaterThan(500);
 
-      // The next `warren run` finds the killed sessions and ends them as crashed, not as clean exits.
+      // What the killed sessions left: their sandbox state folders and proxy socket folders.
+      const leftovers = (id: string) => [
+        ...readdirSync(tmpdir())
+          .filter((name) => name.startsWith(`warren-sandbox-${id}-`))
+          .map((name) => join(tmpdir(), name)),
+        ...(existsSync(join(home, 'run', id)) ? [join(home, 'run', id)] : []),
+      ];
+      // Each round's start reclaimed the rounds before it; the last round's are still there.
+      expect(sessionIds.slice(0, -1).flatMap(leftovers)).toEqual([]);
+      expect(leftovers(sessionIds.at(-1) as string)).toHaveLength(2);
+      // Another instance's folder (another WARREN_HOME) and an unmarked one look alike by name: both stay.
+      const foreign = mkdtempSync(join(tmpdir(), 'warren-sandbox-s-0123456789ab-'));
+      writeFileSync(join(foreign, 'warren-owner'), '/some/other/warren/home\n');
+      const unmarked = mkdtempSync(join(tmpdir(), 'warren-sandbox-s-ba9876543210-'));
+      cleanups.push(() => rmSync(foreign, { recursive: true, force: true }));
+      cleanups.push(() => rmSync(unmarked, { recursive: true, force: true }));
+
+      // The next `warren run` finds the killed sessions and ends them as crashed, not as clean exits,
+      // and reclaims what they left behind.
       const next = await warren(['run', '--dir', workspace, '--', 'true'], { env });
       expect(next.code, next.stderr).toBe(0);
+      for (const id of sessionIds) expect(leftovers(id)).toEqual([]);
+      expect(existsSync(join(foreign, 'warren-owner'))).toBe(true);
+      expect(existsSync(unmarked)).toBe(true);
       for (const id of sessionIds) {
         const table = await warren(['flows', '--session', id], { env });
         expect(table.stdout).toMatch(

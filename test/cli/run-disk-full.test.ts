@@ -56,7 +56,7 @@ describe('warren run with WARREN_HOME on a full disk', () => {
   const cleanups: (() => void)[] = [];
 
   beforeAll(async () => {
-    upstream = await startHttpUpstream((request, response) => response.end(Buffer.alloc(64 * 1024, 'x')));
+    upstream = await startHttpUpstream((_request, response) => response.end(Buffer.alloc(64 * 1024, 'x')));
     mountPoint = mkdtempSync(join(tmpdir(), 'warren-small-disk-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=24m,mode=0700', 'tmpfs', mountPoint]);
   });

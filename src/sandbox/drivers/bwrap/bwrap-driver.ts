@@ -41,6 +41,7 @@ import {
   type HandoverRecord,
 } from '../../workspace-handover.js';
 import { giveCachesTo, prepareRootStaging } from './root-staging.js';
+import { markStateFolder, reclaimStateFolders, stateFolderPrefix } from './state-folders.js';
 import { prepareWorkspaceProtection, type WorkspaceProtection } from '../../protected-paths/index.js';
 
 export interface BwrapDriverOptions {
@@ -77,6 +78,12 @@ export interface BwrapDriverOptions {
    * session's state folder (nothing to reclaim after a crash).
    */
   handoverDir?: string;
+  /**
+   * Names this Warren instance (its WARREN_HOME): written into each session's state folder, so that
+   * `reconcileLeftovers` removes a crashed session's folder only when it is this instance's (several
+   * WARREN_HOMEs may share /tmp). Absent: state folders are left alone after a crash.
+   */
+  owner?: string;
 }
 
 /** The environment of the bwrap process itself; the command's environment is set with --clearenv/--setenv. */
@@ -211,9 +218,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
     await prepareCacheFolders(caches.mounts);
     await checkHostPaths(spec);
 
-    const stateFolder = await mkdtemp(
-      join(options.stateDir ?? tmpdir(), `warren-sandbox-${spec.sessionId}-`),
-    );
+    const stateFolder = await mkdtemp(join(options.stateDir ?? tmpdir(), stateFolderPrefix(spec.sessionId)));
     const identity = sandboxHostIdentity(options.rootIdentity);
     const handoverDir = options.handoverDir ?? stateFolder;
     let cgroups: SessionCgroups | undefined;
@@ -229,6 +234,7 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
       await rm(stateFolder, { recursive: true, force: true });
     };
     try {
+      if (options.owner !== undefined) await markStateFolder(stateFolder, options.owner);
       const etcFiles = buildGeneratedEtcFiles(spec.hostname);
       await Promise.all(
         etcFiles.map((file) => writeFile(join(stateFolder, file.name), file.content, { mode: 0o644 })),
@@ -325,10 +331,17 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
     }
   }
 
-  /** Hands back the workspaces that sessions of a crashed Warren still hold (Warren as root only). */
+  /**
+   * Hands back the workspaces that sessions of a crashed Warren still hold (Warren as root only), then
+   * removes those sessions' state folders where they carry this instance's mark (`owner`).
+   */
   async function reconcileLeftovers(keep: (sessionId: string) => boolean = () => false) {
-    if (!options.handoverDir) return { removed: [] };
-    return { removed: await reclaimHandovers(options.handoverDir, keep) };
+    const handedBack = options.handoverDir ? await reclaimHandovers(options.handoverDir, keep) : [];
+    const folders =
+      options.owner !== undefined
+        ? await reclaimStateFolders(options.stateDir ?? tmpdir(), options.owner, keep)
+        : [];
+    return { removed: [...new Set([...handedBack, ...folders])] };
   }
 
   return { name: 'bwrap', available, plan, reconcileLeftovers };
