@@ -202,7 +202,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     } finally {
       if (options.log) {
         const call = recorded
-          ? ` ${recorded.model} → ${recorded.upstream ?? '-'}${recorded.attempts > 1 ? ` (${recorded.attempts} attempts)` : ''} in ${recorded.inputTokens} out ${recorded.outputTokens}${recorded.error ? ` error: ${recorded.error}` : ''}`
+          ? ` ${recorded.model} → ${recorded.upstream ?? '-'}${recorded.attempts > 1 ? ` (${recorded.attempts} attempts)` : ''} in ${recorded.inputTokens} out ${recorded.outputTokens}${recorded.error ? ` error: ${recorded.error}` : ''}${recorded.identityClaims?.length ? ` identity claims: ${recorded.identityClaims.length}` : ''}`
           : '';
         options.log(
           `${new Date(startedAt).toISOString()} ${request.method} ${request.url?.split('?')[0]} ${response.statusCode} ${(performance.now() - clock).toFixed(1)}ms${call}`,

@@ -13,7 +13,14 @@ export { DEFAULT_MAX_PENDING_BYTES, type WriterStatus } from './batch.js';
 export type { FlowQuery, FlowRepository, RecordingTotals, StoredFlow } from './flows.js';
 export type { SessionRepository, SessionRow, SessionState } from './sessions.js';
 export type { NewTokenRow, TokenRepository, TokenRow } from './tokens.js';
-export type { StoredUsage, UsageGroup, UsageQuery, UsageRepository, UsageSummaryRow } from './usage.js';
+export type {
+  IdentityWarning,
+  StoredUsage,
+  UsageGroup,
+  UsageQuery,
+  UsageRepository,
+  UsageSummaryRow,
+} from './usage.js';
 
 export interface Store {
   database: SqliteDatabase;

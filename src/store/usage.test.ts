@@ -56,6 +56,7 @@ describe('usage repository', () => {
         outputTokens: 10,
         averageLatencyMs: 20,
         averageTimeToFirstTokenMs: 4,
+        identityWarnings: 0,
       },
       {
         key: 'claude',
@@ -65,6 +66,7 @@ describe('usage repository', () => {
         outputTokens: 0,
         averageLatencyMs: 10,
         averageTimeToFirstTokenMs: null,
+        identityWarnings: 0,
       },
     ]);
     expect(usage.summarize('session').map((row) => [row.key, row.requests])).toEqual([
@@ -77,5 +79,31 @@ describe('usage repository', () => {
     ]);
     expect(usage.summarize('model', { since: Date.UTC(2026, 0, 2) })).toEqual([]);
     usage.close();
+  });
+
+  it('keeps translation notes and identity claims, counts calls with claims and lists each claim once per upstream', () => {
+    const usage = createUsageRepository(openDatabase(':memory:', usageMigrations));
+    const claim = 'You are Codex, an agent based on GPT-6.';
+    usage.record(entry({ notes: ['service_tier "flex" not sent: Anthropic has no such tier'] }));
+    usage.record(entry({ upstream: 'xai/grok-4', identityClaims: [claim], startedAt: 1 }));
+    usage.record(
+      entry({ upstream: 'xai/grok-4', identityClaims: [claim, 'Your name is Claude.'], startedAt: 2 }),
+    );
+    usage.record(entry({ upstream: 'openai/qwen', identityClaims: [claim], startedAt: 3 }));
+    const [latest, , , first] = usage.list();
+    expect(first).toMatchObject({ notes: ['service_tier "flex" not sent: Anthropic has no such tier'] });
+    expect(first?.identityClaims).toEqual([]);
+    expect(latest?.identityClaims).toEqual([claim]);
+    expect(usage.summarize('upstream').map((row) => [row.key, row.identityWarnings])).toEqual([
+      ['xai/grok-4', 2],
+      ['openai/gpt-4o', 0],
+      ['openai/qwen', 1],
+    ]);
+    expect(usage.identityWarnings()).toEqual([
+      { upstream: 'openai/qwen', claim, calls: 1, lastAt: 3 },
+      { upstream: 'xai/grok-4', claim, calls: 2, lastAt: 2 },
+      { upstream: 'xai/grok-4', claim: 'Your name is Claude.', calls: 1, lastAt: 2 },
+    ]);
+    expect(usage.identityWarnings({ since: 3 })).toHaveLength(1);
   });
 });

@@ -31,6 +31,12 @@ export const usageMigrations: Migration[] = [
     CREATE INDEX gateway_usage_started ON gateway_usage (started_at);
     CREATE INDEX gateway_usage_session ON gateway_usage (session_id);`,
   },
+  {
+    // JSON arrays of strings, NULL when empty: what the translation left out, and identity claims.
+    name: 'gateway-usage-002-notes',
+    sql: `ALTER TABLE gateway_usage ADD COLUMN notes TEXT;
+    ALTER TABLE gateway_usage ADD COLUMN identity_claims TEXT;`,
+  },
 ];
 
 export type UsageGroup = 'model' | 'upstream' | 'token' | 'session' | 'day';
@@ -52,10 +58,23 @@ export interface UsageSummaryRow {
   averageLatencyMs: number;
   /** Over streamed calls that produced a first token; null when there were none. */
   averageTimeToFirstTokenMs: number | null;
+  /** Calls whose model was told another vendor's identity (see UsageRecord.identityClaims). */
+  identityWarnings: number;
 }
 
 export interface StoredUsage extends UsageRecord {
   seq: number;
+  notes: string[];
+  identityClaims: string[];
+}
+
+/** One identity claim as `warren usage` shows it: which upstream model was told what, how often. */
+export interface IdentityWarning {
+  upstream: string;
+  claim: string;
+  calls: number;
+  /** Epoch milliseconds of the latest call that carried it. */
+  lastAt: number;
 }
 
 export interface UsageRepository extends UsageSink {
@@ -65,6 +84,8 @@ export interface UsageRepository extends UsageSink {
   status(): WriterStatus;
   summarize(groupBy: UsageGroup, query?: UsageQuery): UsageSummaryRow[];
   list(query?: UsageQuery & { limit?: number }): StoredUsage[];
+  /** The distinct identity claims of the most recent calls that had any (at most `limit` calls read). */
+  identityWarnings(query?: UsageQuery & { limit?: number }): IdentityWarning[];
   /** Stops retrying after a last attempt. */
   close(): void;
 }
@@ -98,6 +119,8 @@ interface UsageDatabaseRow {
   latency_ms: number;
   ttft_ms: number | null;
   attempts: number;
+  notes: string | null;
+  identity_claims: string | null;
   error: string | null;
 }
 
@@ -124,7 +147,24 @@ function fromRow(row: UsageDatabaseRow): StoredUsage {
     timeToFirstTokenMs: row.ttft_ms,
     attempts: row.attempts,
     error: row.error,
+    notes: listOf(row.notes),
+    identityClaims: listOf(row.identity_claims),
   };
+}
+
+/** A JSON array column: NULL (and anything unreadable) reads as none. */
+function listOf(column: string | null): string[] {
+  if (column === null) return [];
+  try {
+    const value = JSON.parse(column) as unknown;
+    return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+function columnOf(list: string[] | undefined): string | null {
+  return list && list.length > 0 ? JSON.stringify(list) : null;
 }
 
 function whereOf(query: UsageQuery): { sql: string; values: unknown[] } {
@@ -155,8 +195,8 @@ export function createUsageRepository(
   const insert = database.prepare(
     `INSERT INTO gateway_usage (started_at, session_id, token_id, caller, protocol, endpoint, model, upstream,
        api_base, stream, status, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-       reasoning_tokens, latency_ms, ttft_ms, attempts, error)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       reasoning_tokens, latency_ms, ttft_ms, attempts, error, notes, identity_claims)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const insertOne = (entry: UsageRecord) =>
     insert.run(
@@ -180,6 +220,8 @@ export function createUsageRepository(
       entry.timeToFirstTokenMs,
       entry.attempts,
       entry.error,
+      columnOf(entry.notes),
+      columnOf(entry.identityClaims),
     );
   const insertMany = database.transaction((entries: UsageRecord[]) => entries.forEach(insertOne));
   const writer = createRecordWriter<UsageRecord>(
@@ -187,7 +229,10 @@ export function createUsageRepository(
     {
       records: 'usage',
       // A usage row is a few hundred bytes of numbers and names.
-      sizeOf: (entry) => 512 + (entry.error?.length ?? 0),
+      sizeOf: (entry) =>
+        512 +
+        (entry.error?.length ?? 0) +
+        [...(entry.notes ?? []), ...(entry.identityClaims ?? [])].reduce((sum, text) => sum + text.length, 0),
       ...(options.onStatus ? { onStatus: options.onStatus } : {}),
       ...(options.maxPendingBytes !== undefined ? { maxPendingBytes: options.maxPendingBytes } : {}),
       ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
@@ -209,7 +254,8 @@ export function createUsageRepository(
           `SELECT coalesce(${column}, '(none)') AS key, count(*) AS requests,
              sum(CASE WHEN status >= 400 OR error IS NOT NULL THEN 1 ELSE 0 END) AS errors,
              sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-             avg(latency_ms) AS latency, avg(ttft_ms) AS ttft
+             avg(latency_ms) AS latency, avg(ttft_ms) AS ttft,
+             sum(CASE WHEN identity_claims IS NOT NULL THEN 1 ELSE 0 END) AS identity_warnings
            FROM gateway_usage ${where.sql} GROUP BY 1 ORDER BY requests DESC, key`,
         )
         .all(...where.values) as {
@@ -220,6 +266,7 @@ export function createUsageRepository(
         output_tokens: number;
         latency: number;
         ttft: number | null;
+        identity_warnings: number;
       }[];
       return rows.map((row) => ({
         key: row.key,
@@ -229,6 +276,7 @@ export function createUsageRepository(
         outputTokens: row.output_tokens,
         averageLatencyMs: row.latency,
         averageTimeToFirstTokenMs: row.ttft,
+        identityWarnings: row.identity_warnings,
       }));
     },
     list(query = {}) {
@@ -239,6 +287,32 @@ export function createUsageRepository(
         .prepare(`SELECT * FROM gateway_usage ${where.sql} ORDER BY seq DESC LIMIT ?`)
         .all(...where.values, limit) as UsageDatabaseRow[];
       return rows.map(fromRow);
+    },
+    identityWarnings(query = {}) {
+      flush();
+      const where = whereOf(query);
+      const limit = Math.min(Math.max(query.limit ?? 1000, 1), 100_000);
+      const rows = database
+        .prepare(
+          `SELECT upstream, started_at, identity_claims FROM gateway_usage
+           ${where.sql ? `${where.sql} AND` : 'WHERE'} identity_claims IS NOT NULL ORDER BY seq DESC LIMIT ?`,
+        )
+        .all(...where.values, limit) as {
+        upstream: string | null;
+        started_at: number;
+        identity_claims: string;
+      }[];
+      const warnings = new Map<string, IdentityWarning>();
+      for (const row of rows) {
+        for (const claim of listOf(row.identity_claims)) {
+          const upstream = row.upstream ?? '(none)';
+          const key = `${upstream}\n${claim}`;
+          const known = warnings.get(key);
+          if (known) known.calls += 1;
+          else warnings.set(key, { upstream, claim, calls: 1, lastAt: row.started_at });
+        }
+      }
+      return [...warnings.values()];
     },
     status: writer.status,
     close: writer.close,

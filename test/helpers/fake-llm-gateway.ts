@@ -30,7 +30,8 @@ export async function startGatewayFixture(
   options: {
     openai?: FakeLlmOptions;
     anthropic?: FakeLlmOptions;
-    extraModels?: unknown[];
+    /** More model_list entries; a function gets the fakes' URLs (OpenAI's with `/v1`), to route to them. */
+    extraModels?: unknown[] | ((upstreams: { openai: string; anthropic: string }) => unknown[]);
     settings?: Record<string, unknown>;
     gateway?: Partial<GatewayOptions>;
   } = {},
@@ -64,7 +65,9 @@ export async function startGatewayFixture(
             api_key: 'sk-upstream-openai',
           },
         },
-        ...(options.extraModels ?? []),
+        ...(typeof options.extraModels === 'function'
+          ? options.extraModels({ openai: `${openai.url}/v1`, anthropic: anthropic.url })
+          : (options.extraModels ?? [])),
       ],
       general_settings: { master_key: masterKey },
       router_settings: { num_retries: 0, ...options.settings },

@@ -73,6 +73,8 @@ export async function startStandaloneGateway(options: {
   port: number;
   host: string;
   log?: (line: string) => void;
+  /** Warnings (identity claims sent to a model); shown even with --quiet. */
+  warn?: (line: string) => void;
 }): Promise<RunningGateway> {
   const store = openGatewayStore(options.env);
   const gateway = createGateway({
@@ -80,6 +82,7 @@ export async function startStandaloneGateway(options: {
     tokens: createStoredTokenVerifier(store.tokens),
     usage: store.usage,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.warn ? { warn: options.warn } : {}),
   });
   let address;
   try {
@@ -137,6 +140,7 @@ export const gatewayCommand: CliCommand = {
       port: parsePositiveInteger(values.port, '--port') ?? 4000,
       host: values.host ?? '127.0.0.1',
       ...(values.quiet ? {} : { log: (line: string) => context.stdout.write(`${line}\n`) }),
+      warn: (line: string) => context.stderr.write(`warren ${line}\n`),
     });
     const names = config.models.map((model) => model.modelName);
     context.stdout.write(

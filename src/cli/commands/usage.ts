@@ -1,5 +1,5 @@
 import { WarrenError } from '../../errors/index.js';
-import type { UsageGroup } from '../../store/index.js';
+import type { IdentityWarning, UsageGroup } from '../../store/index.js';
 import type { CliCommand } from '../command.js';
 import { parseCommandArgs } from '../parse.js';
 import { openGatewayStore } from './gateway.js';
@@ -11,7 +11,9 @@ const usage =
 const help = `${usage}
 
 Summarises the model calls recorded by the gateway: requests, errors, tokens in and out, average
-latency and time to first token, grouped by model (default) or another column.
+latency and time to first token, grouped by model (default) or another column. Below the table, a
+warning lists any identity claim of another vendor that reached a model ("You are Codex, …" sent to
+grok-4): a prompt wording the gateway does not rewrite yet.
 
   --by G        model, upstream (provider/model that answered), token, session or day.
   --since S     Only calls since a duration ago (7d, 12h) or a date (2026-01-31).
@@ -45,6 +47,25 @@ function printTable(rows: string[][], write: (text: string) => void): void {
 
 function ms(value: number | null): string {
   return value === null ? '-' : `${value.toFixed(value < 10 ? 1 : 0)}ms`;
+}
+
+/** Shown at most, most recent first; `--json` has them all. */
+const shownWarnings = 10;
+
+/**
+ * Calls whose model was told another vendor's identity: a prompt wording the gateway's rules do not
+ * rewrite. Said after the table, so that a new CLI wording is seen the first time it is used.
+ */
+function printIdentityWarnings(warnings: IdentityWarning[], write: (text: string) => void): void {
+  if (warnings.length === 0) return;
+  write(
+    `\nwarning: ${warnings.length === 1 ? 'a model was' : 'models were'} told another vendor's identity ` +
+      '(a prompt wording the gateway does not rewrite; see docs/gateway.md, "Model identity"):\n',
+  );
+  for (const warning of warnings.slice(0, shownWarnings)) {
+    write(`  ${warning.upstream}  ${warning.calls}×  "${warning.claim}"\n`);
+  }
+  if (warnings.length > shownWarnings) write(`  … ${warnings.length - shownWarnings} more (--json)\n`);
 }
 
 export const usageCommand: CliCommand = {
@@ -102,6 +123,9 @@ export const usageCommand: CliCommand = {
           ],
           (text) => context.stdout.write(text),
         );
+        printIdentityWarnings(store.usage.identityWarnings({ ...query, limit }), (text) =>
+          context.stdout.write(text),
+        );
         return 0;
       }
       const names = new Map(store.tokens.list().map((token) => [token.id, token.name]));
@@ -152,6 +176,7 @@ export const usageCommand: CliCommand = {
         ],
         (text) => context.stdout.write(text),
       );
+      printIdentityWarnings(store.usage.identityWarnings(query), (text) => context.stdout.write(text));
     } finally {
       store.close();
     }

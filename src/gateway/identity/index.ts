@@ -43,11 +43,7 @@ export function applyIdentity(request: ModelRequest, target: IdentityTarget): Id
   if (target.setting.mode === 'off') return { request, claims: [] };
   const patterns = identityPatterns(target.vendor);
   const texts = instructionTexts(request);
-  const mentions = (text: string) => {
-    patterns.mentions.lastIndex = 0;
-    return patterns.mentions.test(text) || text.includes('You are powered by');
-  };
-  if (!texts.some(mentions)) return { request, claims: [] };
+  if (!texts.some((text) => patterns.gate.test(text))) return { request, claims: [] };
   if (!target.rewrite) return { request, claims: findIdentityClaims(texts, patterns) };
 
   const context = {

@@ -30,8 +30,10 @@ export interface IdentityPatterns {
   rules: IdentityRule[];
   /** Claims of another vendor's identity addressed to the model ("you are …"), after the rewrite. */
   claims: RegExp[];
-  /** Any other vendor's model, product or maker name: whether the prompt needs a statement of identity. */
+  /** Any other vendor's model or product name: whether the prompt needs a statement of identity. */
   mentions: RegExp;
+  /** Whether a text may hold anything the rules or checks act on (names, makers, "powered by"). */
+  gate: RegExp;
 }
 
 function alternatives(sources: (string | undefined)[]): string {
@@ -133,8 +135,10 @@ function buildPatterns(own: Vendor | undefined): IdentityPatterns {
     ),
     new RegExp(String.raw`\bthe exact model id is\s+(?:${models})`, 'gi'),
   ];
-  const mentions = new RegExp(`${models}|${products}|\\b${makers}\\b`, 'g');
-  return { rules, claims, mentions };
+  // Makers are left out: "use Google to verify" or "led by OpenAI" says nothing about who the model is.
+  const mentions = new RegExp(`${models}|${products}`, 'g');
+  const gate = new RegExp(`${models}|${products}|\\b${makers}\\b|You are powered by`);
+  return { rules, claims, mentions, gate };
 }
 
 /** Compiled once: one set per vendor, and one for models of no known vendor. */

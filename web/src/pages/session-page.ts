@@ -47,14 +47,42 @@ interface UsageRow {
   inputTokens: number;
   outputTokens: number;
   averageLatencyMs: number;
+  /** Calls whose model was told another vendor's identity. */
+  identityWarnings?: number;
+}
+
+interface RecentCall {
+  upstream: string | null;
+  identityClaims?: string[];
+}
+
+/**
+ * Another vendor's identity that reached a model in this session ("You are Codex, …" sent to grok-4):
+ * a prompt wording the gateway does not rewrite. The claims come from the recent calls.
+ */
+function identityWarning(rows: UsageRow[], recent: RecentCall[]): HTMLElement | undefined {
+  const calls = rows.reduce((sum, row) => sum + (row.identityWarnings ?? 0), 0);
+  if (calls === 0) return undefined;
+  const claims = new Set<string>();
+  for (const call of recent)
+    for (const claim of call.identityClaims ?? []) claims.add(`${call.upstream ?? '?'}: “${claim}”`);
+  return element(
+    'div',
+    { class: 'banner error', attributes: { id: 'identity-warning' } },
+    element(
+      'p',
+      {},
+      `Warning: in ${calls} call${calls === 1 ? '' : 's'} the model was told another vendor's identity (a prompt wording the gateway does not rewrite).`,
+    ),
+    ...[...claims].slice(0, 5).map((claim) => element('p', { class: 'muted' }, claim)),
+  );
 }
 
 /** Model calls this session made through the gateway, per model. */
 function renderUsage(box: HTMLElement, view: { available: boolean; usage: unknown }): void {
   clear(box);
-  const rows = ((view.usage as { byModel?: UsageRow[] } | null)?.byModel ?? []).filter(
-    (row) => row.requests > 0,
-  );
+  const usage = view.usage as { byModel?: UsageRow[]; recent?: RecentCall[] } | null;
+  const rows = (usage?.byModel ?? []).filter((row) => row.requests > 0);
   if (!view.available || rows.length === 0) {
     box.append(
       element(
@@ -67,6 +95,8 @@ function renderUsage(box: HTMLElement, view: { available: boolean; usage: unknow
   }
   const cell = (value: string | number) =>
     element('td', { class: typeof value === 'number' ? 'number' : '' }, value);
+  const warning = identityWarning(rows, usage?.recent ?? []);
+  if (warning) box.append(warning);
   box.append(
     element(
       'table',
