@@ -108,10 +108,13 @@ function proceed(incoming: Incoming, destination: Destination, authorization: Au
 
 /** An allowed request: through the session hooks when there are any, then upstream. */
 function forward(incoming: Incoming, destination: Destination, authorization: Authorization): void {
-  incoming.recorder.decided(flowPolicyOf(authorization.decision));
-  const forwarding: Forwarding = { ...incoming, destination, address: authorization.address! };
-  if ((incoming.context.session.hooks ?? []).length === 0) {
-    forwardUpstream(forwarding, incoming.request.rawHeaders);
+  const { context, request, response, recorder, framing } = incoming;
+  recorder.decided(flowPolicyOf(authorization.decision));
+  // Spelled out rather than spread: an object literal is cheaper on the hot path.
+  const address = authorization.address!;
+  const forwarding: Forwarding = { context, request, response, recorder, framing, destination, address };
+  if ((context.session.hooks ?? []).length === 0) {
+    forwardUpstream(forwarding, request.rawHeaders);
     return;
   }
   forwardWithHooks(forwarding);

@@ -70,17 +70,29 @@ function cut(text: string, cap: number): { text: string; dropped: number } {
 
 /** Cuts the texts of `flow` to `caps`; returns the characters left out. */
 function capTexts(flow: FlowRecord, caps: typeof TEXT_CAP | typeof METADATA_TEXT_CAP): number {
+  const reason = flow.policy.reason;
+  const error = flow.error ?? '';
+  // The common case, every text short, allocates nothing.
+  if (
+    flow.url.length <= caps.url &&
+    flow.host.length <= caps.host &&
+    reason.length <= caps.reason &&
+    error.length <= caps.error
+  ) {
+    return 0;
+  }
   const url = cut(flow.url, caps.url);
   const host = cut(flow.host, caps.host);
-  const reason = cut(flow.policy.reason, caps.reason);
   flow.url = url.text;
   flow.host = host.text;
-  if (reason.dropped > 0) flow.policy = { ...flow.policy, reason: reason.text };
-  let dropped = url.dropped + host.dropped + reason.dropped;
-  if (flow.error !== undefined) {
-    const error = cut(flow.error, caps.error);
-    flow.error = error.text;
-    dropped += error.dropped;
+  let dropped = url.dropped + host.dropped;
+  if (reason.length > caps.reason) {
+    flow.policy = { ...flow.policy, reason: reason.slice(0, caps.reason) };
+    dropped += reason.length - caps.reason;
+  }
+  if (error.length > caps.error) {
+    flow.error = error.slice(0, caps.error);
+    dropped += error.length - caps.error;
   }
   return dropped;
 }
