@@ -53,12 +53,7 @@ async function firstLinkOnWay(workspace: string, path: string): Promise<string |
 
 /** The path's state, or `unreachable` when a link or a non-folder lies on its way from the workspace root. */
 async function stateOf(workspace: string, path: string): Promise<StartState | 'unreachable'> {
-  const parts = path.split('/');
-  for (let index = 1; index < parts.length; index += 1) {
-    const parent = await lstat(join(workspace, ...parts.slice(0, index))).catch(() => undefined);
-    if (!parent) return { kind: 'absent' };
-    if (!parent.isDirectory()) return 'unreachable';
-  }
+  if ((await firstLinkOnWay(workspace, path)) !== undefined) return 'unreachable';
   const stats = await lstat(join(workspace, path)).catch(() => undefined);
   if (!stats) return { kind: 'absent' };
   if (stats.isSymbolicLink()) return { kind: 'link', target: await readlink(join(workspace, path)) };
@@ -91,7 +86,7 @@ async function workspaceClock(
 ): Promise<bigint> {
   const gitDir = await lstat(join(workspace, GIT_ENTRY.path)).catch(() => undefined);
   const marker = join(workspace, gitDir?.isDirectory() ? GIT_ENTRY.path : '', `.warren-start-${sessionId}`);
-  await writeFile(marker, '', { mode: 0o600 });
+  await writeFile(marker, '', { mode: 0o600, flag: 'wx' });
   try {
     const first = (await lstat(marker, { bigint: true })).ctimeNs;
     let now = first;
@@ -184,7 +179,8 @@ export async function prepareWorkspaceProtection(
     // `.vscode -> tools/vscode`: the host reads what the link names, so that is protected too (once).
     if (state.kind === 'link') {
       const target = relative(workspace, resolve(dirname(join(workspace, entry.path)), state.target));
-      if (target && !target.startsWith('..') && !isAbsolute(target) && !whyOf.has(target))
+      const known = entries.some((other) => other.path === target);
+      if (target && !target.startsWith('..') && !isAbsolute(target) && !known)
         entries.push({ path: target, why: `${entry.path} links to it: ${entry.why}` });
     }
   }
