@@ -63,7 +63,7 @@ export function spawnWithPipes(plan: LaunchPlan, relay: StdioRelay): SpawnedSand
 
 /** The sandboxed command in a pseudo-terminal of the given size. */
 export function spawnWithPty(
-  plan: LaunchPlan,
+  plan: Pick<LaunchPlan, 'file' | 'args' | 'env' | 'cwd'>,
   size: { cols: number; rows: number },
 ): SpawnedSandbox & { pty: IPty } {
   const pty = spawnPty(plan.file, plan.args, {
