@@ -12,16 +12,6 @@ import { redactRawHeaders } from './redact.js';
  * many paths (answer, upstream end, error, client close) race to finish it.
  */
 
-export const NO_TIMINGS = Object.freeze({
-  blocked: -1,
-  dns: -1,
-  connect: -1,
-  ssl: -1,
-  send: 0,
-  wait: 0,
-  receive: 0,
-});
-
 export interface FlowStart {
   method: string;
   url: string;
@@ -105,7 +95,8 @@ class Recorder implements FlowRecorder {
       sessionId: context.session.id,
       startedAt,
       durationMs: -1,
-      timings: { ...NO_TIMINGS },
+      // -1: not applicable (HAR); send, wait and receive are set for forwarded exchanges.
+      timings: { blocked: -1, dns: -1, connect: -1, ssl: -1, send: 0, wait: 0, receive: 0 },
       method: start.method,
       url: start.url,
       scheme: start.scheme,
