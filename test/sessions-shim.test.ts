@@ -27,8 +27,10 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Ticks every 100 ms, echoes each line it reads, ends on SIGTERM with status 0. */
-const AGENT = `trap 'exit 0' TERM; i=0; while :; do i=$((i+1)); echo tick-$i; if read -t 0.1 line; then echo "got:$line"; fi; done`;
+/** Ticks every 100 ms (a background loop), echoes each line it reads, ends on SIGTERM with status 0. */
+const AGENT =
+  `(i=0; while :; do i=$((i+1)); echo tick-$i; sleep 0.1; done) & ticker=$!; ` +
+  `trap 'kill $ticker; exit 0' TERM; while read -r line; do echo "got:$line"; done`;
 
 describe('session shim', () => {
   const cleanups: (() => void)[] = [];
