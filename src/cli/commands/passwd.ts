@@ -17,10 +17,11 @@ line of stdin otherwise). Every device logged in with the old password is logged
 /** Reads one line from a terminal in raw mode, echoing nothing. */
 function askHidden(context: CliContext, prompt: string): Promise<string> {
   const stdin = context.stdin;
+  // Echo off before the prompt shows: someone (or a script) typing as soon as it appears must not be echoed.
+  stdin.setRawMode(true);
   context.stderr.write(prompt);
   return new Promise((resolve, reject) => {
     let line = '';
-    stdin.setRawMode(true);
     stdin.resume();
     const finish = (error?: Error) => {
       stdin.off('data', onData);
