@@ -2,7 +2,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { answerFailure, sendJson } from '../answers.js';
 import { readUpstreamBody, tryParseJson } from '../bodies.js';
 import { toErrorInfo } from '../protocol/errors.js';
-import type { GatewayErrorInfo, ModelRequest, ModelResponse, ProtocolAdapter } from '../protocol/types.js';
+import type {
+  GatewayErrorInfo,
+  ModelRequest,
+  ModelResponse,
+  ProtocolAdapter,
+  ToolNameMap,
+} from '../protocol/types.js';
 import type { Deployment } from '../router.js';
 import { isRetryableStatus, UpstreamFailure } from '../upstream-client.js';
 import type { CallContext, CallDependencies } from './call-context.js';
@@ -131,11 +137,29 @@ export async function tryDeployment(
     );
   }
   dependencies.router.reportSuccess(deployment);
-  const where = { upstream: deployment.label, apiBase: deployment.apiBase, attempts, ...sent };
+  return answerCaller(call, upstreamResponse, upstreamAdapter, upstream.toolNames, {
+    where: { upstream: deployment.label, apiBase: deployment.apiBase, attempts, ...sent },
+    sent,
+  });
+}
+
+/**
+ * The upstream answered: its answer, translated, goes to the caller as one body or as a stream, and the
+ * usage row is written. A stream that fails before its first content is still a failure to retry; an
+ * answer that cannot be read or translated is an error in the caller's shape.
+ */
+async function answerCaller(
+  call: ModelCall,
+  upstreamResponse: IncomingMessage,
+  upstreamAdapter: ProtocolAdapter,
+  toolNames: ToolNameMap,
+  { where, sent }: { where: Omit<UsageOutcome, 'status'>; sent: SentNotes },
+): Promise<AttemptOutcome> {
+  const { dependencies, context, request, signal } = call;
   const response = context.response;
   try {
     const streamed = isEventStream(upstreamResponse, request.stream);
-    const decodeContext = { toolNames: upstream.toolNames };
+    const decodeContext = { toolNames };
     let decoded: ModelResponse | undefined;
     if (!request.stream && streamed) {
       decoded = await collectStream(

@@ -31,17 +31,3 @@ export function findIdentityClaims(texts: string[], patterns: IdentityPatterns):
   }
   return [...found];
 }
-
-/** The other vendors' names a prompt mentions, in order of appearance, at most `limit`. */
-export function mentionedNames(texts: string[], patterns: IdentityPatterns, limit = 4): string[] {
-  const names = new Set<string>();
-  for (const text of texts) {
-    // matchAll starts where the last test() of this shared pattern stopped.
-    patterns.mentions.lastIndex = 0;
-    for (const match of text.matchAll(patterns.mentions)) {
-      names.add(match[0]);
-      if (names.size >= limit) return [...names];
-    }
-  }
-  return [...names];
-}

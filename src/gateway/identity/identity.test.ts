@@ -190,7 +190,7 @@ describe('statement of identity', () => {
     );
     const statement = request.system.at(-1)!.text;
     expect(statement).toMatch(/^You are grok-4, a model made by xAI\. /);
-    expect(statement).toContain('(Claude Code, Claude)');
+    expect(statement).toContain('Parts of these instructions were written for another model or product');
     expect(statement).toMatch(/If asked which model you are, say grok-4\.$/);
   });
 

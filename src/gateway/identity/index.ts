@@ -1,5 +1,5 @@
 import type { IdentitySetting, ModelMessage, ModelRequest, TextPart } from '../protocol/types.js';
-import { findIdentityClaims, mentionedNames } from './claims.js';
+import { findIdentityClaims } from './claims.js';
 import { identityPatterns } from './patterns.js';
 import { describeIdentityRules, rewriteIdentityText } from './rewrite.js';
 import { identityStatement } from './statement.js';
@@ -43,8 +43,10 @@ export function applyIdentity(request: ModelRequest, target: IdentityTarget): Id
   if (target.setting.mode === 'off') return { request, claims: [] };
   const patterns = identityPatterns(target.vendor);
   const texts = instructionTexts(request);
-  if (!texts.some((text) => patterns.gate.test(text))) return { request, claims: [] };
-  if (!target.rewrite) return { request, claims: findIdentityClaims(texts, patterns) };
+  // Only texts that name another vendor (or a model line) can hold what the rules and checks look for.
+  const flagged = texts.filter((text) => patterns.gate.test(text));
+  if (flagged.length === 0) return { request, claims: [] };
+  if (!target.rewrite) return { request, claims: findIdentityClaims(flagged, patterns) };
 
   const context = {
     model: target.model,
@@ -52,6 +54,7 @@ export function applyIdentity(request: ModelRequest, target: IdentityTarget): Id
     custom: target.setting.mode === 'custom' ? target.setting.text : undefined,
   };
   const rewrite = (part: TextPart): TextPart => {
+    if (!patterns.gate.test(part.text)) return part;
     const text = rewriteIdentityText(part.text, patterns, context);
     return text === part.text ? part : { ...part, text };
   };
@@ -67,11 +70,10 @@ export function applyIdentity(request: ModelRequest, target: IdentityTarget): Id
         : message,
     ),
   };
-  const after = instructionTexts(rewritten);
+  const after = instructionTexts(rewritten).filter((text) => patterns.gate.test(text));
   const claims = findIdentityClaims(after, patterns);
-  const names = mentionedNames(after, patterns);
-  if (target.statement !== false && names.length > 0) {
-    const statement = identityStatement(target.statement, target.model, target.vendor?.maker, names);
+  if (target.statement !== false && after.some((text) => patterns.mentions.test(text))) {
+    const statement = identityStatement(target.statement, target.model, target.vendor?.maker);
     rewritten.system = [...rewritten.system, { type: 'text', text: statement }];
   }
   return { request: rewritten, claims };

@@ -118,25 +118,27 @@ function buildPatterns(own: Vendor | undefined): IdentityPatterns {
       replace: (_match, _groups, { model, maker }) => `You are ${model}${maker ? `, made by ${maker}` : ''}`,
     },
   ];
+  // Case is spelled out ([Yy]) rather than asked of the whole pattern: a case-blind alternation of every
+  // vendor's names costs several times more on a 30 kB prompt, and names are written capitalised.
   const named = String.raw`(?:an?\s+|the\s+)?(?:${models}|${products})\b`;
   const claims = [
     new RegExp(
-      String.raw`\b(?:you are|you're|your name is|the assistant is|you are called|you are named)\s+${named}`,
-      'gi',
+      String.raw`\b(?:[Yy]ou are|[Yy]ou're|[Yy]our name is|[Tt]he assistant is|[Yy]ou are (?:called|named))\s+${named}`,
+      'g',
     ),
     new RegExp(
-      String.raw`\b(?:you are|you're)\b[^.\n]{0,160}?\b(?:based on|built on|running on|powered by|a version of)\s+(?:the\s+)?(?:model\s+)?(?:named\s+)?(?:${models})`,
-      'gi',
+      String.raw`\b(?:[Yy]ou are|[Yy]ou're)\b[^.\n]{0,160}?\b(?:based on|built on|running on|powered by|a version of)\s+(?:the\s+)?(?:model\s+)?(?:named\s+)?(?:${models})`,
+      'g',
     ),
-    new RegExp(String.raw`\bas (?:${products}), you\b`, 'gi'),
+    new RegExp(String.raw`\b[Aa]s (?:${products}), you\b`, 'g'),
     new RegExp(
-      String.raw`\b(?:you were|you are|you're)\s+(?:made|created|trained|built|developed)\s+by\s+${makers}\b`,
-      'gi',
+      String.raw`\b(?:[Yy]ou were|[Yy]ou are|[Yy]ou're)\s+(?:made|created|trained|built|developed)\s+by\s+${makers}\b`,
+      'g',
     ),
-    new RegExp(String.raw`\bthe exact model id is\s+(?:${models})`, 'gi'),
+    new RegExp(String.raw`\b[Tt]he exact model I[Dd] is\s+(?:${models})`, 'g'),
   ];
   // Makers are left out: "use Google to verify" or "led by OpenAI" says nothing about who the model is.
-  const mentions = new RegExp(`${models}|${products}`, 'g');
+  const mentions = new RegExp(`${models}|${products}`);
   const gate = new RegExp(`${models}|${products}|\\b${makers}\\b|You are powered by`);
   return { rules, claims, mentions, gate };
 }

@@ -8,14 +8,12 @@ export function identityStatement(
   template: string | undefined,
   model: string,
   maker: string | undefined,
-  mentioned: string[],
 ): string {
   if (template !== undefined) return template.replaceAll('{model}', model);
   const madeBy = maker ? `, a model made by ${maker}` : '';
-  const others = mentioned.length > 0 ? ` (${mentioned.join(', ')})` : '';
   return (
-    `You are ${model}${madeBy}. Parts of these instructions were written for other models or products${others} ` +
-    'and may speak of them as you; they describe the software you run in, not the model you are. ' +
+    `You are ${model}${madeBy}. Parts of these instructions were written for another model or product and ` +
+    'may speak of it as you; they describe the software you run in, not the model you are. ' +
     `If asked which model you are, say ${model}.`
   );
 }
