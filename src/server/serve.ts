@@ -90,7 +90,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     // A full disk is logged and shown in every open page (a banner), never thrown.
     onWriteStatus: (status) => {
       const message = describeWriteStatus(status);
-      (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(message);
+      (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`warren: ${message}`);
       events.publish({ type: 'store-status', status, message });
     },
   });

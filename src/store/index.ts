@@ -38,10 +38,10 @@ export interface Store {
 export function describeWriteStatus(status: WriterStatus): string {
   const dropped = status.droppedRows > 0 ? `; ${status.droppedRows} given up so far` : '';
   if (status.error === undefined) {
-    return `warren: the store takes ${status.records} again; nothing is waiting${dropped}`;
+    return `the store takes ${status.records} again; nothing is waiting${dropped}`;
   }
   return (
-    `warren: the store refuses ${status.records} (${status.error}); ${status.pendingRows} held in memory ` +
+    `the store refuses ${status.records} (${status.error}); ${status.pendingRows} held in memory ` +
     `(${Math.round(status.pendingBytes / 1024)} KiB of at most ${DEFAULT_MAX_PENDING_BYTES / 1024 / 1024} MiB) ` +
     `until the disk takes them again${dropped}`
   );
@@ -67,7 +67,7 @@ export function openStore(path: string, options: StoreOptions = {}): Store {
   ]);
   const onStatus =
     options.onWriteStatus ??
-    ((status: WriterStatus) => process.stderr.write(`${describeWriteStatus(status)}\n`));
+    ((status: WriterStatus) => process.stderr.write(`warren: ${describeWriteStatus(status)}\n`));
   const flows = createFlowRepository(database, {
     onStatus,
     ...(options.onFlowRecorded ? { onRecorded: options.onFlowRecorded } : {}),

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { openHome } from '../../config/index.js';
-import { openStore, type Store } from '../../store/index.js';
+import { describeWriteStatus, openStore, type Store } from '../../store/index.js';
 import { WarrenError } from '../../errors/index.js';
 import {
   createGateway,
@@ -18,9 +18,15 @@ import { parseCommandArgs, parsePositiveInteger } from '../parse.js';
 
 export type GatewayStore = Pick<Store, 'tokens' | 'usage' | 'close'>;
 
-/** WARREN_HOME's database, where tokens are kept and usage is recorded. */
-export function openGatewayStore(env: NodeJS.ProcessEnv): GatewayStore {
-  return openStore(openHome(env).databasePath);
+/**
+ * WARREN_HOME's database, where tokens are kept and usage is recorded. A disk that refuses usage rows
+ * is told to `warn` (default: stderr), never thrown: the gateway keeps answering.
+ */
+export function openGatewayStore(env: NodeJS.ProcessEnv, warn?: (line: string) => void): GatewayStore {
+  return openStore(
+    openHome(env).databasePath,
+    warn ? { onWriteStatus: (status) => warn(`gateway: ${describeWriteStatus(status)}`) } : {},
+  );
 }
 
 const usage = 'warren gateway [--config FILE] [--port N] [--host H] [--quiet]';
@@ -76,7 +82,7 @@ export async function startStandaloneGateway(options: {
   /** Warnings (identity claims sent to a model); shown even with --quiet. */
   warn?: (line: string) => void;
 }): Promise<RunningGateway> {
-  const store = openGatewayStore(options.env);
+  const store = openGatewayStore(options.env, options.warn);
   const gateway = createGateway({
     config: options.config,
     tokens: createStoredTokenVerifier(store.tokens),
