@@ -44,6 +44,8 @@ export interface SessionView {
   caches: string[];
   /** How each limit is enforced, e.g. { limit: 'pids', value: 4096, mechanism: 'cgroup v1 pids at …' }. */
   limits: { limit: string; value: number; mechanism: string }[];
+  /** What the proxy's recording limits left out of this session's flows (docs/proxy.md, "Recording limits"). */
+  recording: { flows: number; storedBytes: number; metadataOnly: number; droppedBytes: number };
   /** Default limits the server could not enforce for this session (no writable cgroup), with why. */
   unenforcedLimits: { limit: string; value: number; reason: string }[];
   /** What the session did to files the host runs (docs/sandbox.md, "Protected paths"); null until it ends. */

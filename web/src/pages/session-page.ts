@@ -244,6 +244,12 @@ export function sessionPage(context: AppContext, root: HTMLElement, sessionId: s
     .session(sessionId)
     .then(({ session }) => {
       render(session);
+      const { recording } = session;
+      if (recording.metadataOnly > 0 || recording.droppedBytes > 0)
+        context.notice(
+          `Recording limits reached: ${recording.metadataOnly} of ${recording.flows} flows kept as metadata only, ` +
+            `${recording.droppedBytes} bytes of headers and bodies not recorded (proxy.recordingBudgetBytes, proxy.headerCapBytes)`,
+        );
       if (session.unenforcedLimits.length > 0)
         context.notice(
           `Default limits not enforced for this session: ${session.unenforcedLimits
