@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startServer } from '../src/server/serve.js';
+import { chromiumAvailable, launchChromium } from './e2e/browser.js';
 import { startHttpUpstream, type FakeUpstream } from './helpers/upstream.js';
 
 async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
@@ -87,7 +88,7 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
   });
 
   it(
-    'keeps the session serving, shows a banner event, and stores every flow once space returns',
+    'keeps the session serving, shows a banner in the web app, and stores every flow once space returns',
     { timeout: 120_000 },
     async () => {
       const workspace = mkdtempSync(join(tmpdir(), 'warren-ws-'));
@@ -115,6 +116,19 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
       const { csrfToken } = (await setup.json()) as { csrfToken: string };
       const events = await openEvents(url, cookie);
       cleanups.push(() => events.socket.close());
+
+      // A browser logged in before the disk fills (logging in writes to the store). Without Chromium the
+      // test fails with what to install, unless WARREN_ALLOW_SKIP=1 (then only the browser part is left out).
+      let page: import('playwright-core').Page | undefined;
+      if (chromiumAvailable()) {
+        const browser = await launchChromium();
+        cleanups.push(() => browser.close());
+        page = await browser.context.newPage();
+        await page.goto(`${url}/#/login`);
+        await page.fill('#password', 'a disk full of flows');
+        await page.click('button[type=submit]');
+        await page.waitForSelector('#logout:visible');
+      }
 
       const completed = join(workspace, 'completed.txt');
       const created = await fetch(`${url}/api/sessions`, {
@@ -153,6 +167,16 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
         'the replayed status',
         5000,
       );
+      // The web app: an open page shows the banner, and so does one (re)loaded during the outage.
+      if (page) {
+        const shown = page;
+        const banner = () => shown.locator('#store-banner').innerText();
+        await expect
+          .poll(banner, { timeout: 10_000 })
+          .toMatch(/the store refuses flows \(SQLITE_FULL.*held in memory/);
+        await shown.reload();
+        await expect.poll(banner, { timeout: 10_000 }).toMatch(/the store refuses flows/);
+      }
       // Still serving.
       const atRefusal = lines(completed).length;
       await until(() => lines(completed).length >= atRefusal + 30, 'requests while the disk is full');
@@ -167,6 +191,10 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
         10_000,
       );
       expect(log.some((line) => line.includes('the store takes flows again'))).toBe(true);
+      if (page) {
+        const shown = page;
+        await expect.poll(() => shown.locator('#store-banner').innerText(), { timeout: 10_000 }).toBe('');
+      }
       writeFileSync(join(workspace, 'stop'), '');
       await until(() => server.runtime.store.sessions.get(session.id)?.state === 'ended', 'the session end');
       const stored = new Set(

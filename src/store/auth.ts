@@ -1,3 +1,4 @@
+import { isRetryableWriteError } from './batch.js';
 import type { Migration, SqliteDatabase } from './database.js';
 
 /**
@@ -163,7 +164,12 @@ export function createAuthRepository(database: SqliteDatabase): AuthRepository {
       return record ? loginFromRecord(record) : undefined;
     },
     touchLogin(id, now) {
-      updateSeen.run(now, id);
+      try {
+        updateSeen.run(now, id);
+      } catch (error) {
+        // "Last seen" is informational: a full disk must not turn every request of a login into an error.
+        if (!isRetryableWriteError(error)) throw error;
+      }
     },
     listActiveLogins(userId, now) {
       return (selectActiveLogins.all(userId, now) as LoginRecord[]).map(loginFromRecord);
