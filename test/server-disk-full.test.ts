@@ -177,6 +177,14 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
         await shown.reload();
         await expect.poll(banner, { timeout: 10_000 }).toMatch(/the store refuses flows/);
       }
+      // A change that must be saved (a new login) is refused with a clear 503, not a 500.
+      const refusedLogin = await fetch(`${url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Origin: url },
+        body: JSON.stringify({ password: 'a disk full of flows' }),
+      });
+      expect(refusedLogin.status).toBe(503);
+      expect(((await refusedLogin.json()) as { error: { code: string } }).error.code).toBe('storage-full');
       // Still serving.
       const atRefusal = lines(completed).length;
       await until(() => lines(completed).length >= atRefusal + 30, 'requests while the disk is full');

@@ -39,6 +39,20 @@ export function describeError(error: unknown): {
       ...(retry !== undefined ? { retryAfterSeconds: retry } : {}),
     };
   }
+  // A full disk is the operator's to fix, not a bug: say so (its path and text stay in the server log).
+  if ((error as { code?: unknown } | undefined)?.code === 'SQLITE_FULL') {
+    return {
+      status: 503,
+      body: {
+        error: {
+          code: 'storage-full',
+          message: 'the disk that holds Warren’s data is full: this change could not be saved',
+          hint: 'free space there; running sessions go on, and their traffic is kept in memory until then',
+        },
+      },
+      retryAfterSeconds: 30,
+    };
+  }
   return {
     status: 500,
     body: { error: { code: 'internal', message: 'internal error (see the server log)' } },

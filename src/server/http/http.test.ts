@@ -47,6 +47,16 @@ describe('errors', () => {
       status: 500,
       body: { error: { code: 'internal', message: 'internal error (see the server log)' } },
     });
+    // A full disk says so, without its path or SQLite's text.
+    const full = describeError(
+      Object.assign(new Error('database or disk is full: /secret/warren.db'), { code: 'SQLITE_FULL' }),
+    );
+    expect(full).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 30,
+      body: { error: { code: 'storage-full' } },
+    });
+    expect(JSON.stringify(full)).not.toContain('/secret');
   });
 });
 
