@@ -19,7 +19,7 @@ import { startFakeResponses } from '../../../../test/helpers/fake-llm-responses.
  * variant with a fresh HOME against a loopback fake upstream that answers "Hello"; every request it
  * makes there is written to this folder as `<cli>-<variant>.json` (tool schemas reduced to their names,
  * the rest as sent). Run it in a network namespace with only loopback (as above) so that nothing leaves
- * the machine; the calls each CLI tries elsewhere are listed in `<cli>-<variant>.log`.
+ * the machine; the calls each CLI tries elsewhere are listed in `<cli>-<variant>.seen.txt`.
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -111,7 +111,14 @@ function runInTerminal(
       // A few seconds more for the calls that follow the first (titles, summaries).
       setTimeout(() => {
         terminal.kill();
-        resolve(output.replace(/\x1b\[[0-9;?<>]*[a-zA-Z]|\x1b\][^\x07]*\x07/g, ''));
+        // Terminal escapes and control characters out, so the transcript reads as text.
+        resolve(
+          output
+            .replace(/\x1b\[[0-9;?<>]*[a-zA-Z]|\x1b\][^\x07]*\x07|\x1b./g, '')
+            .replace(/\r\n?/g, '\n')
+            .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')
+            .replace(/\n{3,}/g, '\n\n'),
+        );
       }, 8_000);
     }, 250);
   });
@@ -332,7 +339,7 @@ for (const variant of variants) {
     join(here, `${name}.json`),
     `${JSON.stringify({ cli: variant.cli, version: versions[variant.cli], variant: variant.name, args, requests }, null, 2)}\n`,
   );
-  writeFileSync(join(here, `${name}.log`), `${front.seen.join('\n')}\n---\n${output}\n`);
+  writeFileSync(join(here, `${name}.seen.txt`), `${front.seen.join('\n')}\n---\n${output}\n`);
   console.log(`${name}: ${requests.length} model call(s), ${front.seen.length} request(s) seen`);
 }
 for (const fake of Object.values(fakes)) await fake.close();
