@@ -72,6 +72,8 @@ export interface RuntimeOptions {
   onFlowRecorded?: (flow: FlowRecord) => void;
   /** Told when the disk refuses flows or usage and when it takes them again (StoreOptions); absent: stderr. */
   onWriteStatus?: (status: WriterStatus) => void;
+  /** The gateway's warnings (another vendor's identity sent to a model), for a server log; absent: none. */
+  gatewayWarn?: (line: string) => void;
 }
 
 function rulesOf(entries: RuleEntry[], action: HostRule['action']): HostRule[] {
@@ -121,6 +123,7 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
       config: gatewayConfig,
       tokens: createStoredTokenVerifier(store.tokens),
       usage: store.usage,
+      ...(options.gatewayWarn ? { warn: options.gatewayWarn } : {}),
     });
     // Secrets are read once, at start: a missing value stops Warren here rather than mid-session.
     const secrets = await loadSecretValues(config.secrets, options.env);

@@ -84,6 +84,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const events = createEventHub();
   const runtime = await openRuntime({
     env: options.env,
+    gatewayWarn: (line) => (options.log ?? ((text: string) => process.stderr.write(`${text}\n`)))(line),
     ...(options.configPath ? { configPath: options.configPath } : {}),
     onFlowRecorded: (flow) =>
       events.publish({ type: 'flow-recorded', sessionId: flow.sessionId, flow: summarizeFlow(flow) }),
