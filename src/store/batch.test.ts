@@ -138,6 +138,23 @@ describe('record writer', () => {
     writer.close();
   });
 
+  it('says at close how many rows the disk still refused, and that they are lost', () => {
+    const disk = fakeDisk();
+    const reports: WriterStatus[] = [];
+    const writer = createRecordWriter(disk.write, {
+      records: 'rows',
+      sizeOf: () => 1,
+      retryIntervalMs: 60_000,
+      onStatus: (status) => reports.push(status),
+    });
+    disk.refuse('SQLITE_FULL');
+    writer.push('a');
+    writer.push('b');
+    writer.flush();
+    writer.close();
+    expect(reports.at(-1)).toMatchObject({ lostAtClose: 2, droppedRows: 2, pendingRows: 0 });
+  });
+
   it('never throws from a failing status listener', () => {
     const disk = fakeDisk();
     const writer = createRecordWriter(disk.write, {

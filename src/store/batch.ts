@@ -38,6 +38,8 @@ export interface WriterStatus {
   error?: string;
   /** Epoch ms of the first refusal of the current outage. */
   since?: number;
+  /** Set in the last report, at close, when rows the disk still refuses are given up with the process. */
+  lostAtClose?: number;
 }
 
 export interface RecordWriterOptions<Row> {
@@ -237,6 +239,19 @@ export function createRecordWriter<Row>(
       commit();
       clearInterval(retryTimer);
       retryTimer = undefined;
+      // Nothing will retry them now: say they are lost rather than leave "held in memory" as the last word.
+      if (pending.length > 0) {
+        const lost = pending.length;
+        droppedRows += lost;
+        const last = { ...status(), lostAtClose: lost };
+        pending = [];
+        pendingBytes = 0;
+        try {
+          options.onStatus?.({ ...last, pendingRows: 0, pendingBytes: 0, droppedRows });
+        } catch {
+          // As in report().
+        }
+      }
     },
     status,
   };

@@ -37,6 +37,9 @@ export interface Store {
 /** One line for a log or a notice about a writer's state (see StoreOptions.onWriteStatus). */
 export function describeWriteStatus(status: WriterStatus): string {
   const dropped = status.droppedRows > 0 ? `; ${status.droppedRows} given up so far` : '';
+  if (status.lostAtClose !== undefined) {
+    return `the store still refuses ${status.records} (${status.error ?? 'error'}) as Warren stops: ${status.lostAtClose} not recorded`;
+  }
   if (status.error === undefined) {
     return `the store takes ${status.records} again; nothing is waiting${dropped}`;
   }
