@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,29 +7,7 @@ import { startStandaloneGateway } from '../src/cli/commands/gateway.js';
 import { loadGatewayConfig } from '../src/gateway/index.js';
 import { openStore } from '../src/store/index.js';
 import { startFakeOpenAi, type FakeLlm } from './helpers/fake-llm.js';
-
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1024 * 1024, 4096, 1]) {
-      try {
-        for (;;) writeSync(fd, Buffer.alloc(size));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { fillFilesystem, until } from './helpers/wait.js';
 
 /** `warren gateway` with WARREN_HOME on a full 8 MiB tmpfs: it answers, warns, and writes the usage later. */
 describe('warren gateway with WARREN_HOME on a full disk', () => {
@@ -81,7 +59,7 @@ describe('warren gateway with WARREN_HOME on a full disk', () => {
     try {
       expect(await call()).toBe(200);
       const filler = join(mountPoint, 'filler');
-      fill(filler);
+      fillFilesystem(filler);
       const statuses: number[] = [];
       for (
         let index = 0;

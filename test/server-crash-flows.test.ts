@@ -4,16 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { until } from './helpers/wait.js';
 
 const warren = join(import.meta.dirname, '..', 'bin', 'warren.js');
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** The built `warren serve` on a free port; its URL and setup token from its output. */
 async function serve(home: string): Promise<{ child: ChildProcess; url: string; setupToken?: string }> {

@@ -1,14 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,33 +7,7 @@ import { WebSocket } from 'ws';
 import { startServer } from '../src/server/serve.js';
 import { chromiumAvailable, launchChromium } from './e2e/browser.js';
 import { startHttpUpstream, type FakeUpstream } from './helpers/upstream.js';
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function lines(path: string): string[] {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1024 * 1024, 4096, 1]) {
-      try {
-        for (;;) writeSync(fd, Buffer.alloc(size));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
+import { fillFilesystem, linesOf, until } from './helpers/wait.js';
 
 interface StoreStatusMessage {
   type: string;
@@ -151,8 +116,8 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
       expect(created.status, await created.clone().text()).toBe(201);
       const { session } = (await created.json()) as { session: { id: string } };
 
-      await until(() => lines(completed).length >= 20, 'the first requests');
-      fill(filler);
+      await until(() => linesOf(completed).length >= 20, 'the first requests');
+      fillFilesystem(filler);
       const refusal = () =>
         events.messages.find((message) => message.type === 'store-status' && message.status?.error);
       await until(() => refusal() !== undefined, 'the store-status event');
@@ -186,8 +151,8 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
       expect(refusedLogin.status).toBe(503);
       expect(((await refusedLogin.json()) as { error: { code: string } }).error.code).toBe('storage-full');
       // Still serving.
-      const atRefusal = lines(completed).length;
-      await until(() => lines(completed).length >= atRefusal + 30, 'requests while the disk is full');
+      const atRefusal = linesOf(completed).length;
+      await until(() => linesOf(completed).length >= atRefusal + 30, 'requests while the disk is full');
 
       rmSync(filler);
       await until(
@@ -210,7 +175,7 @@ describe('warren serve with WARREN_HOME on a full disk', () => {
           .query({ sessionId: session.id, limit: 100_000 })
           .map((flow) => new URL(flow.url).pathname),
       );
-      const done = lines(completed);
+      const done = linesOf(completed);
       expect(done.length).toBeGreaterThan(50);
       expect(done.filter((path) => !stored.has(path))).toEqual([]);
     },

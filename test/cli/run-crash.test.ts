@@ -1,24 +1,13 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type FakeUpstream } from '../helpers/upstream.js';
 import { freshDirectories, warren } from './warren-cli.js';
+import { linesOf, until } from '../helpers/wait.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'warren.js');
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function completedLines(path: string): string[] {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
-}
 
 /**
  * `kill -9` of `warren run` while its sandbox fetches in a loop: every response that completed at the
@@ -61,11 +50,7 @@ describe('warren run killed mid-session', () => {
         cleanups.push(() => child.kill('SIGKILL'));
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        await until(
-          () => completedLines(log).length >= 150 + round * 37,
-          `round ${round}'s requests`,
-          60_000,
-        );
+        await until(() => linesOf(log).length >= 150 + round * 37, `round ${round}'s requests`, 60_000);
         child.kill('SIGKILL');
         await new Promise((resolve) => child.once('close', resolve));
         // The sandbox dies with its parent; a curl in flight fails on the closed proxy socket.
@@ -73,7 +58,7 @@ describe('warren run killed mid-session', () => {
         const id = /session (s-[0-9a-f]+)/.exec(stderr)?.[1];
         expect(id, stderr).toBeDefined();
         sessionIds.push(id as string);
-        const completed = completedLines(log);
+        const completed = linesOf(log);
         completedTotal += completed.length;
         const listed = await warren(['flows', '--session', id as string, '--json', '--limit', '100000'], {
           env,

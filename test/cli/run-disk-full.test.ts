@@ -1,50 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type FakeUpstream } from '../helpers/upstream.js';
 import { freshDirectories, warren } from './warren-cli.js';
+import { fillFilesystem, linesOf, until } from '../helpers/wait.js';
 
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'warren.js');
-
-async function until(check: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-function lines(path: string): string[] {
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : [];
-}
-
-/** Writes zeros into `path` until the filesystem has no room left (ENOSPC). */
-function fill(path: string): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const size of [1024 * 1024, 4096, 1]) {
-      const chunk = Buffer.alloc(size);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * WARREN_HOME on a 24 MiB tmpfs that fills up while a sandbox fetches 64 KiB bodies in a loop: Warren
@@ -91,15 +54,15 @@ describe('warren run with WARREN_HOME on a full disk', () => {
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
 
-      await until(() => lines(completed).length >= 20, 'the first requests');
-      fill(filler);
+      await until(() => linesOf(completed).length >= 20, 'the first requests');
+      fillFilesystem(filler);
       await until(() => stderr.includes('the store refuses flows'), 'the refusal on stderr');
       expect(stderr).toMatch(
         /refuses flows \(SQLITE_FULL: [^)]*\); \d+ held in memory \(\d+ KiB of at most 64 MiB\)/,
       );
       // Still serving: more responses arrive whole while nothing can be written.
-      const atRefusal = lines(completed).length;
-      await until(() => lines(completed).length >= atRefusal + 30, 'requests while the disk is full');
+      const atRefusal = linesOf(completed).length;
+      await until(() => linesOf(completed).length >= atRefusal + 30, 'requests while the disk is full');
       expect(child.exitCode).toBeNull();
 
       const whileFull = await warren(['flows', '--limit', '1'], { env });
@@ -123,7 +86,7 @@ describe('warren run with WARREN_HOME on a full disk', () => {
           .filter(Boolean)
           .map((text) => new URL((JSON.parse(text) as { url: string }).url).pathname),
       );
-      const done = lines(completed);
+      const done = linesOf(completed);
       expect(done.length).toBeGreaterThan(50);
       expect(done.filter((path) => !stored.has(path))).toEqual([]);
     },
