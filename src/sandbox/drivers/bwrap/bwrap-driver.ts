@@ -95,7 +95,7 @@ const SECCOMP_FD = 3;
 /** coreutils env(1); /bin/env is the same file on merged-/usr systems. */
 const ENV_PATH = '/usr/bin/env';
 
-/** Host programs the wrapper runs (util-linux and bash), looked up once per driver. */
+/** Host programs the wrapper runs (util-linux and bash); each driver looks them up once it has found them. */
 const HOST_TOOLS = {
   bash: { candidates: ['/usr/bin/bash', '/bin/bash'], install: 'apt-get install bash' },
   unshare: { candidates: ['/usr/bin/unshare', '/bin/unshare'], install: 'apt-get install util-linux' },
@@ -103,7 +103,7 @@ const HOST_TOOLS = {
   mount: { candidates: ['/usr/bin/mount', '/bin/mount'], install: 'apt-get install mount' },
 } as const;
 
-async function hostTool(name: keyof typeof HOST_TOOLS): Promise<string> {
+async function findHostTool(name: keyof typeof HOST_TOOLS): Promise<string> {
   const tool = HOST_TOOLS[name];
   const path = await findExecutable(tool.candidates);
   if (!path)
@@ -184,6 +184,17 @@ export function createBwrapDriver(options: BwrapDriverOptions = {}): SandboxDriv
   let layout:
     | Promise<{ rootEntries: RootEntry[]; etcEntries: string[]; systemCaBundle: string | undefined }>
     | undefined;
+  // A found tool is remembered; a missing one is looked for again, so that installing it needs no restart.
+  const tools = new Map<keyof typeof HOST_TOOLS, Promise<string>>();
+  const hostTool = (name: keyof typeof HOST_TOOLS): Promise<string> => {
+    let found = tools.get(name);
+    if (!found) {
+      found = findHostTool(name);
+      tools.set(name, found);
+      found.catch(() => tools.delete(name));
+    }
+    return found;
+  };
   const hostLayout = () =>
     (layout ??= Promise.all([readRootEntries(), readSafeEtcEntries()]).then(
       async ([rootEntries, etcEntries]) => ({
