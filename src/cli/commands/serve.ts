@@ -75,14 +75,13 @@ export const serveCommand: CliCommand = {
       ...(values['public-url'] !== undefined ? { publicUrl: values['public-url'] } : {}),
       log,
     });
+    // One write: a reader of the pipe (a supervisor, a test) never sees the address without the setup link.
     context.stdout.write(
-      `Warren is serving on ${server.url}${server.publicUrl !== server.url ? ` (browsers: ${server.publicUrl})` : ''}\n`,
+      `Warren is serving on ${server.url}${server.publicUrl !== server.url ? ` (browsers: ${server.publicUrl})` : ''}\n` +
+        (server.setupUrl
+          ? `No password is set yet. Open this one-time link to choose it (or run \`warren passwd\`):\n  ${server.setupUrl}\n`
+          : ''),
     );
-    if (server.setupUrl) {
-      context.stdout.write(
-        `No password is set yet. Open this one-time link to choose it (or run \`warren passwd\`):\n  ${server.setupUrl}\n`,
-      );
-    }
     await new Promise<void>((done) => {
       const stop = () => done();
       process.once('SIGINT', stop);
