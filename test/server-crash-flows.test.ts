@@ -1,31 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { until } from './helpers/wait.js';
-
-const warren = join(import.meta.dirname, '..', 'bin', 'warren.js');
-
-/** The built `warren serve` on a free port; its URL and setup token from its output. */
-async function serve(home: string): Promise<{ child: ChildProcess; url: string; setupToken?: string }> {
-  const child = spawn(process.execPath, [warren, 'serve', '--port', '0'], {
-    env: { ...process.env, WARREN_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await until(
-    () => /serving on (\S+)/.test(output) && (!/No password/.test(output) || /#\/setup\/\S+/.test(output)),
-    `warren serve to start: ${output}`,
-    20_000,
-  );
-  const url = (/serving on (\S+)/.exec(output)?.[1] as string).replace(/\/$/, '');
-  const setupToken = /#\/setup\/(\S+)/.exec(output)?.[1];
-  return { child, url, ...(setupToken ? { setupToken } : {}) };
-}
+import { serveProcess } from './helpers/serve-process.js';
 
 /**
  * `kill -9` of `warren serve` while a session fetches in a loop: every response that completed at the
@@ -50,7 +29,7 @@ describe('warren serve killed while a session fetches', () => {
       const workspace = mkdtempSync(join(tmpdir(), 'warren-ws-'));
       cleanups.push(() => rmSync(home, { recursive: true, force: true }));
       cleanups.push(() => rmSync(workspace, { recursive: true, force: true }));
-      const first = await serve(home);
+      const first = await serveProcess(home);
       cleanups.push(() => first.child.kill('SIGKILL'));
       const setup = await fetch(`${first.url}/api/setup`, {
         method: 'POST',
@@ -89,7 +68,7 @@ describe('warren serve killed while a session fetches', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const done = completed();
 
-      const second = await serve(home);
+      const second = await serveProcess(home);
       cleanups.push(() => second.child.kill('SIGTERM'));
       const login = await fetch(`${second.url}/api/login`, {
         method: 'POST',

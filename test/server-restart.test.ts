@@ -1,30 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-
-const warren = join(import.meta.dirname, '..', 'bin', 'warren.js');
-
-/** Starts the built `warren serve` on a free port and reads its URL (and setup link) from stdout. */
-async function serve(home: string): Promise<{ child: ChildProcess; url: string; setupToken?: string }> {
-  const child = spawn(process.execPath, [warren, 'serve', '--port', '0'], {
-    env: { ...process.env, WARREN_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!/serving on (\S+)/.test(output) || (/No password/.test(output) && !/#\/setup\/\S+/.test(output))) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`warren serve did not start: ${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  const url = (/serving on (\S+)/.exec(output)?.[1] as string).replace(/\/$/, '');
-  const setupToken = /#\/setup\/(\S+)/.exec(output)?.[1];
-  return { child, url, ...(setupToken ? { setupToken } : {}) };
-}
+import { serveProcess } from './helpers/serve-process.js';
 
 describe('warren serve across a crash', () => {
   const cleanups: (() => void)[] = [];
@@ -42,7 +20,7 @@ describe('warren serve across a crash', () => {
       cleanups.push(() => rmSync(project, { recursive: true, force: true }));
       writeFileSync(join(project, 'hello.txt'), 'original\n');
 
-      const first = await serve(home);
+      const first = await serveProcess(home);
       cleanups.push(() => first.child.kill('SIGKILL'));
       const origin = first.url;
       const setup = await fetch(`${origin}/api/setup`, {
@@ -83,7 +61,7 @@ describe('warren serve across a crash', () => {
       first.child.kill('SIGKILL');
       await new Promise((resolve) => first.child.once('exit', resolve));
 
-      const second = await serve(home);
+      const second = await serveProcess(home);
       cleanups.push(() => second.child.kill('SIGTERM'));
       expect(second.setupToken).toBeUndefined();
       const login = await fetch(`${second.url}/api/login`, {
